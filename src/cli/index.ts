@@ -40,10 +40,17 @@ export function unknownFlags(argv: readonly string[], def: ArgsDef): string[] {
   return bad;
 }
 
+/** citty colours its usage; pipes and NO_COLOR get plain text. */
+async function usage(cmd: CommandDef<ArgsDef>, parent?: CommandDef<ArgsDef>): Promise<string> {
+  const text = await renderUsage(cmd, parent);
+  const color = process.stdout.isTTY && !process.env.NO_COLOR;
+  return `${color ? text : text.replace(/\u001b\[[0-9;]*m/g, "")}\n`;
+}
+
 export async function runCli(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
-    writeOut(await renderUsage(root as CommandDef<ArgsDef>));
+    writeOut(await usage(root as CommandDef<ArgsDef>));
     return name === undefined ? EXIT.USAGE : EXIT.OK;
   }
   if (name === "--version" || name === "-v") return runCli(["version"]);
@@ -54,7 +61,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   }
   const args = (cmd.args ?? {}) as ArgsDef;
   if (rest.includes("--help") || rest.includes("-h")) {
-    writeOut(await renderUsage(cmd, root as CommandDef<ArgsDef>));
+    writeOut(await usage(cmd, root as CommandDef<ArgsDef>));
     return EXIT.OK;
   }
   const bad = unknownFlags(rest, args);

@@ -3,8 +3,16 @@ import { accessSync, constants, existsSync } from "node:fs";
 import type { HostView } from "./validate-host.ts";
 
 export function nodeHostView(): HostView {
+  const seen = new Map<string, boolean>();
   return {
-    interfaceExists: (name) => !name.includes("/") && existsSync(`/sys/class/net/${name}`),
+    interfaceExists(name) {
+      let known = seen.get(name);
+      if (known === undefined) {
+        known = !name.includes("/") && existsSync(`/sys/class/net/${name}`);
+        seen.set(name, known);
+      }
+      return known;
+    },
     resolveExecutable(cmd) {
       const candidates = cmd.includes("/")
         ? [cmd]

@@ -4,7 +4,7 @@
  */
 import { CHECKER_DEFAULTS, RS_SMTP_ALERT, VS_DEFAULTS } from "./defaults.ts";
 import type { GlobalModel } from "./model.ts";
-import type { NormCx } from "./normalize.ts";
+import { copy, type NormCx } from "./normalize.ts";
 import type { Path } from "./path.ts";
 import { checkers } from "./schema/checkers.ts";
 
@@ -33,7 +33,7 @@ function defaulted(
   msg: string,
 ): void {
   if (vs[key] !== undefined) return;
-  vs[key] = structuredClone(VS_DEFAULTS[key]);
+  vs[key] = copy(VS_DEFAULTS[key]);
   cx.diags.warn(
     cx.locs.nearest(path),
     `default-${key.replace(/_/g, "-")}`,
@@ -74,7 +74,7 @@ function normRs(rs: Obj, vs: Obj, g: GlobalModel): void {
     "virtualhost",
     ...TIMING,
   ] as const) {
-    if (rs[k] === undefined && vs[k] !== undefined) rs[k] = structuredClone(vs[k]);
+    if (rs[k] === undefined && vs[k] !== undefined) rs[k] = copy(vs[k]);
   }
   if (rs.smtp_alert === undefined)
     rs.smtp_alert = g.smtp_alert_checker ?? g.smtp_alert ?? RS_SMTP_ALERT;

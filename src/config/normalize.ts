@@ -28,15 +28,23 @@ export interface NormCx {
 
 type Obj = Record<string, unknown>;
 
+/** A deep copy of plain JSON-like data (much cheaper than structuredClone here). */
+export function copy<T>(v: T): T {
+  if (typeof v !== "object" || v === null) return v;
+  if (Array.isArray(v)) return v.map(copy) as T;
+  const out: Obj = {};
+  for (const k in v) out[k] = copy((v as Obj)[k]);
+  return out as T;
+}
+
 /** Fill keys that are absent, never overwrite. */
-function fill<T extends Obj>(obj: T, defaults: Obj): T {
-  for (const [k, v] of Object.entries(defaults))
-    if (obj[k] === undefined) (obj as Obj)[k] = structuredClone(v);
+export function fill<T extends Obj>(obj: T, defaults: Obj): T {
+  for (const k in defaults) if (obj[k] === undefined) (obj as Obj)[k] = copy(defaults[k]);
   return obj;
 }
 
 export function normalize(raw: RawDoc, cx: NormCx): MutableModel {
-  const doc = structuredClone(raw) as Obj;
+  const doc = copy(raw) as Obj;
   fill(doc, ROOT_DEFAULTS);
   const g = normGlobal((doc.global_defs ?? {}) as RawGlobal);
   doc.global_defs = g;

@@ -4,6 +4,7 @@
  * where we are stricter it is because the operator's intent would silently be lost.
  */
 import { OWNER_PRIORITY } from "./defaults.ts";
+import type { RouteLine } from "./lines/route-model.ts";
 import type { InstanceModel, MutableModel } from "./model.ts";
 import type { NormCx } from "./normalize.ts";
 import type { Path } from "./path.ts";
@@ -122,6 +123,7 @@ function validateInstance(name: string, i: InstanceModel, m: MutableModel, cx: N
       `${name}: interface must be set (it may only be left out for unicast with unicast_src_ip)`,
     );
   validateAddresses(name, i, p, cx);
+  untrackedRoutes(i.virtual_routes, [...p, "virtual_routes"], cx);
   validateAuth(name, i, p, cx);
   validateTrackRefs(i as unknown as Record<string, unknown>, p, m, cx);
   if (i.strict_mode) {
@@ -185,6 +187,27 @@ function validateAddresses(name: string, i: InstanceModel, p: Path, cx: NormCx):
         `${name}: unicast_peer ${peer.address} is not IPv${fam}`,
       );
   });
+}
+
+/**
+ * keepalived watches routes through their interface; one with no `dev` (nor a nexthop
+ * with one) and no `no_track` can't be restored if something deletes it, and keepalived
+ * says so ("cannot track route … not tracking").
+ */
+export function untrackedRoutes(
+  list: readonly RouteLine[] | undefined,
+  path: Path,
+  cx: NormCx,
+): void {
+  for (const [n, r] of (list ?? []).entries()) {
+    if (r.dev || r.no_track || r.nexthop?.some((h) => h.dev)) continue;
+    warn(
+      cx,
+      [...path, n],
+      "route-untracked",
+      `route ${r.to} has no dev: it will not be tracked (add dev, or no_track)`,
+    );
+  }
 }
 
 function validateAuth(name: string, i: InstanceModel, p: Path, cx: NormCx): void {
@@ -300,6 +323,7 @@ function validateGlobalRefs(m: MutableModel, cx: NormCx): void {
           `track_group ${g}: '${name}' is not a defined vrrp_instance`,
         );
     });
+  untrackedRoutes(m.static_routes, ["static_routes"], cx);
   (m.static_ipaddress ?? []).forEach((a, n) => {
     const tg = (a as { track_group?: string }).track_group;
     if (tg && !m.track_group?.[tg])

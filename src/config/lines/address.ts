@@ -27,7 +27,15 @@ import {
   type Result,
   warn,
 } from "./common.ts";
-import { formatOptions, type Model, optTable, readOption, readTomlField, val } from "./opts.ts";
+import {
+  FAILED,
+  formatOptions,
+  type Model,
+  optTable,
+  readOption,
+  readTomlField,
+  val,
+} from "./opts.ts";
 import { splitWords } from "./words.ts";
 
 export const SCOPES = ["global", "site", "link", "host", "nowhere"] as const;
@@ -178,7 +186,7 @@ function check(
     }
   }
   for (const key of ["brd", "scope", "label"]) {
-    if (family === 6 && key in out)
+    if (family === 6 && key in out && out[key] !== FAILED)
       error(issues, where(key), "ipv4-only", `${key} is for IPv4 addresses only`);
   }
   if (family === 4 && "brd" in out && "peer" in out) {

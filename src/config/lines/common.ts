@@ -46,7 +46,7 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
 }
 
-/** "add" for an Issue path below a TOML value. */
+/** A path one level further below a TOML value (token indices stay as they are). */
 export function sub(at: At, ...more: (string | number)[]): At {
   return typeof at === "number" ? at : [...at, ...more];
 }
@@ -153,13 +153,6 @@ export function parseRealms(text: string): Parsed<string> {
     if (!r.ok) return bad("bad-realms", `'${text}': ${r.message}`);
   }
   return ok(text);
-}
-
-/** A TOML value that should be a string: the string, else an issue. */
-export function tomlString(v: unknown, issues: Issue[], at: At, field: string): string | undefined {
-  if (typeof v === "string") return v;
-  error(issues, at, "bad-type", `${field} must be a string`);
-  return undefined;
 }
 
 /** A TOML flag: true sets it, false leaves it out (the canonical form has no false flags). */

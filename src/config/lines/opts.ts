@@ -31,6 +31,12 @@ export interface OptSpec {
 
 export type Model = Record<string, unknown>;
 
+/**
+ * Stored for an option whose value failed to parse, so whole-line checks see it as given
+ * (no "missing action" after a bad table). Never escapes: a line with an error has no value.
+ */
+export const FAILED: unique symbol = Symbol("failed");
+
 export interface OptTable {
   readonly specs: readonly OptSpec[];
   readonly byWord: ReadonlyMap<string, OptSpec>;
@@ -78,8 +84,10 @@ export function readOption(
   }
   if (spec.key in out) error(issues, i, "duplicate-option", `'${word}' given twice`);
   const p = spec.value.parse(t.text);
-  if (!p.ok) error(issues, j, p.code, `${word}: ${p.message}`);
-  else {
+  if (!p.ok) {
+    error(issues, j, p.code, `${word}: ${p.message}`);
+    if (!(spec.key in out)) out[spec.key] = FAILED;
+  } else {
     out[spec.key] = p.value;
     if (locked) out[`${spec.key}_lock`] = true;
   }
@@ -124,8 +132,10 @@ export function readTomlField(
     return true;
   }
   const p = vs.parse(text);
-  if (!p.ok) error(issues, sub(at, key), p.code, `${key}: ${p.message}`);
-  else out[key] = p.value;
+  if (!p.ok) {
+    error(issues, sub(at, key), p.code, `${key}: ${p.message}`);
+    out[key] = FAILED;
+  } else out[key] = p.value;
   return true;
 }
 

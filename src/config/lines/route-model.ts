@@ -117,13 +117,18 @@ const oneOf = <W extends string>(words: readonly W[], num?: number) =>
   val(
     (t): Parsed<unknown> => {
       if ((words as readonly string[]).includes(t)) return ok(t);
-      if (num !== undefined) return parseDec(t, 0, num);
-      return { ok: false, code: "bad-value", message: `'${t}' is not one of ${words.join(", ")}` };
+      if (num !== undefined && /^[0-9]+$/.test(t)) return parseDec(t, 0, num);
+      const or = num === undefined ? "" : ` or 0-${num}`;
+      return {
+        ok: false,
+        code: "bad-value",
+        message: `'${t}' is not one of ${words.join(", ")}${or}`,
+      };
     },
     num === undefined ? "string" : "both",
   );
 
-/** Route options in the order toLine writes them; `src`, `via`, `from` are special. */
+/** Route options in the order toLine writes them (after family, type, to, via, mode). */
 export const ROUTE_OPTS = optTable([
   { key: "src", words: ["src"], value: val((t) => mapText(parseAddr(t)), "string") },
   { key: "from", words: ["from"], value: val(parseFrom, "string") },

@@ -19,6 +19,7 @@ import {
   parseNameOrNum,
   parseRealms,
   sub,
+  tomlIntText,
 } from "./common.ts";
 import { formatOptions, type Model, optTable, readOption, readTomlField, val } from "./opts.ts";
 
@@ -200,9 +201,12 @@ export function encapFromToml(v: unknown, issues: Issue[], at: At): Encap | unde
     for (const [k] of rest)
       if (k !== key) error(issues, sub(at, k), "unknown-field", `unknown encap field '${k}'`);
     const raw = v[key];
+    const ints = Array.isArray(raw) ? raw.map(tomlIntText) : [];
     const text =
-      type === "mpls" && Array.isArray(raw)
-        ? raw.map(String).join("/")
+      type === "mpls"
+        ? ints.length > 0 && ints.every((x) => x !== undefined)
+          ? ints.join("/")
+          : undefined
         : typeof raw === "string"
           ? raw
           : undefined;

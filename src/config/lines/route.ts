@@ -18,7 +18,7 @@ import {
   type Result,
   warn,
 } from "./common.ts";
-import { formatOptions, type Model, readOption, readTomlField } from "./opts.ts";
+import { checkLocks, formatOptions, type Model, readOption, readTomlField } from "./opts.ts";
 import {
   ROUTE_OPTS,
   ROUTE_TYPES,
@@ -211,8 +211,9 @@ function check(
       else warn(issues, where("to"), "host-bits-set", msg);
     }
   }
+  const proto = out.protocol;
   if (
-    "protocol" in out &&
+    (typeof proto === "number" || typeof proto === "string") &&
     out.no_track !== true &&
     out.protocol !== RTPROT_KEEPALIVED &&
     out.protocol !== "keepalived"
@@ -313,6 +314,7 @@ export function fromToml(v: unknown, kind?: RouteKind): Result<RouteLine> {
     }
   }
   if (!("to" in v)) error(issues, ["to"], "missing-field", "to is required");
+  checkLocks(ROUTE_OPTS, out, issues, []);
   check(out, dest, "to" in v, issues, (key, n) => (n === undefined ? [key] : [key, n]));
   if (!dest) return { issues };
   return finish(out as unknown as RouteLine, issues);

@@ -20,7 +20,7 @@ import {
   tomlIntText,
   warn,
 } from "./common.ts";
-import { formatOptions, type Model, readOption, readTomlField } from "./opts.ts";
+import { FAILED, formatOptions, type Model, readOption, readTomlField } from "./opts.ts";
 import {
   ACTIONS,
   parseFwmark,
@@ -85,8 +85,10 @@ function setFwmark(
   issues: Issue[],
   at: At,
 ): void {
-  if (!p.ok) error(issues, at, p.code, `fwmark: ${p.message}`);
-  else {
+  if (!p.ok) {
+    error(issues, at, p.code, `fwmark: ${p.message}`);
+    out.fwmark = FAILED;
+  } else {
     if ("fwmark" in out) error(issues, at, "duplicate-option", "'fwmark' given twice");
     Object.assign(out, p.value);
   }
@@ -145,7 +147,11 @@ function check(out: Model, issues: Issue[], where: (key: string) => At): void {
       error(issues, where(k), "conflicting-options", `${k} needs a table action`);
     }
   }
-  if ("protocol" in out && out.no_track !== true && out.protocol !== RTPROT_KEEPALIVED) {
+  if (
+    typeof out.protocol === "number" &&
+    out.no_track !== true &&
+    out.protocol !== RTPROT_KEEPALIVED
+  ) {
     warn(
       issues,
       where("protocol"),

@@ -24,6 +24,8 @@ export interface ArgCodec<T> {
   toToml(v: T): TomlValue;
   /** A valid value (see Atom.example). */
   readonly example: T;
+  /** What it takes, for the generated reference: "an integer in 1..255", "ADDR [PORT]". */
+  readonly what: string;
 }
 
 const issue = (f: Fail, at?: Issue["at"]): Issue =>
@@ -31,6 +33,8 @@ const issue = (f: Fail, at?: Issue["at"]): Issue =>
     ? { code: f.code, message: f.message }
     : { code: f.code, message: f.message, at };
 
+/** Shared empty list: most values have no issue, and callers only read it. */
+const NO_ISSUES: Issue[] = [];
 const extra = (toks: readonly Tok[], from: number): Issue[] =>
   toks.length > from
     ? [
@@ -41,7 +45,7 @@ const extra = (toks: readonly Tok[], from: number): Issue[] =>
           at: from,
         },
       ]
-    : [];
+    : NO_ISSUES;
 
 /** `keyword VALUE` */
 export function scalar<T>(atom: Atom<T>): ArgCodec<T> {
@@ -60,6 +64,7 @@ export function scalar<T>(atom: Atom<T>): ArgCodec<T> {
     toArgs: (v) => atom.show(v),
     toToml: (v) => v as TomlValue,
     example: atom.example,
+    what: atom.what,
   };
 }
 
@@ -83,6 +88,7 @@ export function flag(pure = false): ArgCodec<boolean> {
     toArgs: (v) => (v ? "" : pure ? undefined : "false"),
     toToml: (v) => v,
     example: true,
+    what: pure ? "flag (the keyword alone)" : "flag, or on|off|true|false|yes|no",
   };
 }
 
@@ -120,6 +126,7 @@ export function words<T>(atom: Atom<T>, min = 1): ArgCodec<T[]> {
     toArgs: (v) => v.map((x) => atom.show(x)).join(" "),
     toToml: (v) => v as TomlValue[],
     example: [atom.example],
+    what: `${min > 0 ? "one or more" : "zero or more"} of: ${atom.what}`,
   };
 }
 

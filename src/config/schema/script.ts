@@ -23,6 +23,7 @@ export const scriptCodec: ArgCodec<ScriptCommand> = {
   toArgs: (v) => shell.shellJoin(v),
   toToml,
   example: { command: ["/usr/local/bin/check.sh", "--quiet"] },
+  what: '"COMMAND ARGS…" [USER [[:]GROUP]] — TOML: an argv array, or { command, user, group }',
 };
 
 /** `notify_deleted [CMD …]`: the keyword alone (true) switches DELETED reporting on. */
@@ -33,6 +34,7 @@ const optionalCodec: ArgCodec<ScriptCommand | true> = {
   toArgs: (v) => (v === true ? "" : shell.shellJoin(v)),
   toToml: (v) => (v === true ? true : toToml(v)),
   example: true,
+  what: "the keyword alone, or a script as for notify",
 };
 
 export function optionalScript(): ArgSpec<ScriptCommand | true> {

@@ -152,7 +152,8 @@ export function tuple<const F extends Fields>(
           at: [k],
         });
       else if (isFail(r)) issues.push({ code: r.code, message: `${k}: ${r.message}`, at: [k] });
-      else out[k] = r;
+      // A false flag says the same as no flag; keep the document canonical.
+      else if (r !== false) out[k] = r;
     }
     for (const [key] of required) {
       if (!(key in out) && !(key in v))
@@ -191,5 +192,16 @@ export function tuple<const F extends Fields>(
 
   const example: Record<string, unknown> = {};
   for (const [k, d] of Object.entries(fields)) example[k] = "flag" in d ? true : d.atom.example;
-  return { fromTokens, fromToml, toArgs, toToml, example: example as TupleOf<F> };
+  const what = Object.entries(fields)
+    .map(([k, d]) => {
+      const word =
+        "flag" in d
+          ? k
+          : "pos" in d && d.pos !== undefined
+            ? k.toUpperCase()
+            : `${k} ${k.toUpperCase()}`;
+      return "required" in d && d.required ? word : `[${word}]`;
+    })
+    .join(" ");
+  return { fromTokens, fromToml, toArgs, toToml, example: example as TupleOf<F>, what };
 }

@@ -1,6 +1,12 @@
 import { describe, expect, test } from "bun:test";
+import {
+  type AddressLine,
+  fromTokens,
+  fromToml,
+  SCOPES,
+  toLine,
+} from "../../../src/config/lines/address.ts";
 import { formatPrefix } from "../../../src/core/net/ip.ts";
-import { type AddressLine, fromTokens, fromToml, SCOPES, toLine } from "../../../src/config/lines/address.ts";
 import { forCases, type Rng, SEED } from "./rand.ts";
 import { clean, errorsOf, fuzzLines, randomToml, toks, warningsOf } from "./util.ts";
 
@@ -48,7 +54,10 @@ describe("address lines", () => {
     expect(clean(parse("192.0.2.1 scope 0x20")).scope).toBe(32);
     expect(clean(parse("192.0.2.1 scope 253")).scope).toBe(253);
     expect(clean(parse("2001:db8::1 preferred_lft forever")).preferred_lft).toBe("forever");
-    expect(clean(parse("192.0.2.1 peer 192.0.2.2"))).toEqual({ address: "192.0.2.1/32", peer: "192.0.2.2" });
+    expect(clean(parse("192.0.2.1 peer 192.0.2.2"))).toEqual({
+      address: "192.0.2.1/32",
+      peer: "192.0.2.2",
+    });
     expect(clean(parse("192.0.2.1/32 peer 192.0.2.2")).peer).toBe("192.0.2.2");
     expect(clean(parse("fe80::1 peer FE80::2")).peer).toBe("fe80::2");
     expect(clean(parse("192.0.2.1 dev eth0 label eth0")).label).toBe("eth0");
@@ -120,21 +129,32 @@ describe("address lines", () => {
 
 describe("address fromToml", () => {
   test("a string is read as keepalived writes it", () => {
-    expect(clean(fromToml("192.0.2.1/24  dev \"eth0\""))).toEqual({ address: "192.0.2.1/24", dev: "eth0" });
+    expect(clean(fromToml('192.0.2.1/24  dev "eth0"'))).toEqual({
+      address: "192.0.2.1/24",
+      dev: "eth0",
+    });
     const r = fromToml('192.0.2.1 dev "eth0');
     expect(errorsOf(r)).toEqual(["unterminated-quote"]);
   });
 
   test("a table", () => {
     const v = clean(
-      fromToml({ address: "2001:DB8::1/64", dev: "eth0", nodad: true, home: false, preferred_lft: 30 }),
+      fromToml({
+        address: "2001:DB8::1/64",
+        dev: "eth0",
+        nodad: true,
+        home: false,
+        preferred_lft: 30,
+      }),
     );
     expect(v).toEqual({ address: "2001:db8::1/64", dev: "eth0", nodad: true, preferred_lft: 30 });
-    expect(clean(fromToml({ address: "192.0.2.1", scope: 200, preferred_lft: "forever" }))).toEqual({
-      address: "192.0.2.1/32",
-      scope: 200,
-      preferred_lft: "forever",
-    });
+    expect(clean(fromToml({ address: "192.0.2.1", scope: 200, preferred_lft: "forever" }))).toEqual(
+      {
+        address: "192.0.2.1/32",
+        scope: 200,
+        preferred_lft: "forever",
+      },
+    );
   });
 
   test.each([
@@ -156,8 +176,12 @@ describe("address fromToml", () => {
   });
 
   test("kind applies to tables too", () => {
-    expect(errorsOf(fromToml({ address: "192.0.2.1", use_vmac: true }, "static"))).toEqual(["unknown-field"]);
-    expect(errorsOf(fromToml({ address: "192.0.2.1", track_group: "G" }, "virtual"))).toEqual(["unknown-field"]);
+    expect(errorsOf(fromToml({ address: "192.0.2.1", use_vmac: true }, "static"))).toEqual([
+      "unknown-field",
+    ]);
+    expect(errorsOf(fromToml({ address: "192.0.2.1", track_group: "G" }, "virtual"))).toEqual([
+      "unknown-field",
+    ]);
   });
 
   test("not a string or table", () => {
@@ -176,16 +200,28 @@ function genAddress(r: Rng): AddressLine {
   };
   const dev = r.bool(0.6) ? r.pick(["eth0", "bond0.100", "veth-a_b", "x"]) : undefined;
   if (dev) out.dev = dev;
-  if (peer) out.peer = formatPrefix({ family: v6 ? 6 : 4, bytes: r.bytes(v6 ? 16 : 4), len: max }).split("/")[0];
+  if (peer)
+    out.peer = formatPrefix({ family: v6 ? 6 : 4, bytes: r.bytes(v6 ? 16 : 4), len: max }).split(
+      "/",
+    )[0];
   if (!v6) {
     if (!peer && r.bool(0.3)) {
       const ip = formatPrefix({ family: 4, bytes: r.bytes(4), len: 32 }).split("/")[0]!;
       out.brd = len <= 30 ? r.pick(["+", "-", ip]) : ip;
     }
     if (r.bool(0.3)) out.scope = r.bool() ? r.pick(SCOPES) : r.int(0, 255);
-    if (r.bool(0.3)) out.label = dev ? `${dev}:${r.int(0, 99)}`.slice(0, 15) : r.pick(["lbl", "a:b"]);
+    if (r.bool(0.3))
+      out.label = dev ? `${dev}:${r.int(0, 99)}`.slice(0, 15) : r.pick(["lbl", "a:b"]);
   }
-  for (const f of ["use_vmac", "home", "nodad", "mngtmpaddr", "noprefixroute", "autojoin", "no_track"]) {
+  for (const f of [
+    "use_vmac",
+    "home",
+    "nodad",
+    "mngtmpaddr",
+    "noprefixroute",
+    "autojoin",
+    "no_track",
+  ]) {
     if (r.bool(0.25)) out[f] = true;
   }
   if (r.bool(0.3)) out.preferred_lft = r.bool(0.3) ? "forever" : r.int(0, 0xffffffff);
@@ -206,8 +242,24 @@ describe("address round trips", () => {
   });
 
   const VOCAB = [
-    "brd", "broadcast", "dev", "use_vmac", "scope", "label", "peer", "home", "-nodad", "mngtmpaddr",
-    "noprefixroute", "autojoin", "no_track", "preferred_lft", "track_group", "link", "host", "global",
+    "brd",
+    "broadcast",
+    "dev",
+    "use_vmac",
+    "scope",
+    "label",
+    "peer",
+    "home",
+    "-nodad",
+    "mngtmpaddr",
+    "noprefixroute",
+    "autojoin",
+    "no_track",
+    "preferred_lft",
+    "track_group",
+    "link",
+    "host",
+    "global",
   ];
 
   test(`fuzz: 20k token sequences only produce issues (seed ${SEED})`, () => {

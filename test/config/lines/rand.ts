@@ -42,7 +42,9 @@ export function forCases(seed: number, n: number, body: (r: Rng, c: number) => v
     try {
       body(r, c);
     } catch (e) {
-      throw new Error(`seed ${seed} (LINES_SEED=${seed}), case ${c}: ${e instanceof Error ? e.message : String(e)}`);
+      throw new Error(
+        `seed ${seed} (LINES_SEED=${seed}), case ${c}: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
   }
 }

@@ -1,5 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { fromToml, type ScriptCommand, shellJoin, shellSplit, splitQuoted } from "../../../src/config/lines/shell.ts";
+import {
+  fromToml,
+  type ScriptCommand,
+  shellJoin,
+  shellSplit,
+  splitQuoted,
+} from "../../../src/config/lines/shell.ts";
 import { forCases, type Rng, SEED } from "./rand.ts";
 import { clean, errorsOf, randomToml, warningsOf } from "./util.ts";
 
@@ -10,7 +16,10 @@ describe("shellSplit", () => {
     ["'/bin/x a b'", { command: ["/bin/x", "a", "b"] }],
     ['"/bin/x a" nobody', { command: ["/bin/x", "a"], user: "nobody" }],
     ['"/bin/x a" nobody nogroup', { command: ["/bin/x", "a"], user: "nobody", group: "nogroup" }],
-    ['"/bin/x a" nobody :nogroup', { command: ["/bin/x", "a"], user: "nobody", group: "nogroup", supplementary: true }],
+    [
+      '"/bin/x a" nobody :nogroup',
+      { command: ["/bin/x", "a"], user: "nobody", group: "nogroup", supplementary: true },
+    ],
     ['"/bin/x a" nobody :', { command: ["/bin/x", "a"], user: "nobody", supplementary: true }],
     // Unquoted, the second word is the user: keepalived's rule, not a shell's.
     ["/bin/x arg", { command: ["/bin/x"], user: "arg" }],
@@ -28,7 +37,13 @@ describe("shellSplit", () => {
     const rest =
       "\"/etc/keepalived/notify_event.sh ' spaces\\\\x20f\\x69le ' '\\\"s p a c e \\\"' SG1.low master\" user group";
     expect(clean(shellSplit(rest))).toEqual({
-      command: ["/etc/keepalived/notify_event.sh", " spaces\\x20file ", '"s p a c e "', "SG1.low", "master"],
+      command: [
+        "/etc/keepalived/notify_event.sh",
+        " spaces\\x20file ",
+        '"s p a c e "',
+        "SG1.low",
+        "master",
+      ],
       user: "user",
       group: "group",
     });
@@ -37,7 +52,16 @@ describe("shellSplit", () => {
   test("escapes are decoded in the command, inside either quote", () => {
     const argv = (s: string) => clean(shellSplit(`"/bin/x ${s}"`)).command.slice(1);
     expect(argv("\\a\\b\\E\\f\\n\\r\\t\\v")).toEqual(["\x07\b\x1b\f\n\r\t\v"]);
-    expect(argv("\\101 \\x41 \\x4 \\x4g \\cA \\q \\\\ \\'")).toEqual(["A", "A", "\x04", "\x04g", "\x01", "q", "\\", "'"]);
+    expect(argv("\\101 \\x41 \\x4 \\x4g \\cA \\q \\\\ \\'")).toEqual([
+      "A",
+      "A",
+      "\x04",
+      "\x04g",
+      "\x01",
+      "q",
+      "\\",
+      "'",
+    ]);
     expect(argv("'a\\tb'")).toEqual(["a\tb"]);
     expect(argv("\\xg")).toEqual(["xg"]);
     expect(argv("a\\ b")).toEqual(["a b"]);
@@ -47,7 +71,7 @@ describe("shellSplit", () => {
   test.each([
     ['"/bin/x', "unterminated-quote"],
     ["'/bin/x", "unterminated-quote"],
-    ["\"/bin/x 'a\"", "unterminated-quote"],
+    ['"/bin/x \'a"', "unterminated-quote"],
     ["/bin/x\\", "trailing-backslash"],
     ['"/bin/x \\x80"', "bad-escape"],
     ['"/bin/x \\0"', "bad-escape"],
@@ -119,7 +143,33 @@ function survivesLineReader(line: string): boolean {
 }
 
 function genArg(r: Rng): string {
-  const pool = ["a", "Z", "0", "/", ".", "-", " ", "\t", "\n", "'", '"', "\\", "#", "!", "{", "}", "$", "\x01", "\x7f", "é", "€", "😀", ":", "=", "@"];
+  const pool = [
+    "a",
+    "Z",
+    "0",
+    "/",
+    ".",
+    "-",
+    " ",
+    "\t",
+    "\n",
+    "'",
+    '"',
+    "\\",
+    "#",
+    "!",
+    "{",
+    "}",
+    "$",
+    "\x01",
+    "\x7f",
+    "é",
+    "€",
+    "😀",
+    ":",
+    "=",
+    "@",
+  ];
   let s = "";
   for (let n = r.int(0, 8); n > 0; n--) s += r.pick(pool);
   return s;
@@ -128,7 +178,9 @@ function genArg(r: Rng): string {
 function genCommand(r: Rng): ScriptCommand {
   const argv = [r.pick(["/bin/x", "/usr/libexec/check it", "/opt/a'b", "./run"])];
   for (let n = r.int(0, 5); n > 0; n--) argv.push(genArg(r));
-  const v: { command: string[]; user?: string; group?: string; supplementary?: boolean } = { command: argv };
+  const v: { command: string[]; user?: string; group?: string; supplementary?: boolean } = {
+    command: argv,
+  };
   if (r.bool(0.5)) {
     v.user = r.pick(["root", "nobody", "keepalived_script", "a.b-c_d"]);
     if (r.bool(0.5)) v.group = r.pick(["wheel", "nogroup"]);
@@ -152,7 +204,24 @@ describe("shell round trips", () => {
   test(`fuzz: 20k random texts only produce issues (seed ${SEED})`, () => {
     let accepted = 0;
     forCases(SEED, 20000, (r) => {
-      const words = ["/bin/x", "'", '"', "\\", "\\x", "\\c", "\\0", "\\7", " ", "a", "user", ":", ":g", "é", "#", "\\x41"];
+      const words = [
+        "/bin/x",
+        "'",
+        '"',
+        "\\",
+        "\\x",
+        "\\c",
+        "\\0",
+        "\\7",
+        " ",
+        "a",
+        "user",
+        ":",
+        ":g",
+        "é",
+        "#",
+        "\\x41",
+      ];
       let s = "";
       for (let n = r.int(0, 10); n > 0; n--) s += r.pick(words);
       const res = shellSplit(s);
@@ -175,14 +244,19 @@ describe("shell round trips", () => {
 
 describe("script fromToml", () => {
   test("string, argv array, table", () => {
-    expect(clean(fromToml('"/bin/x a" nobody'))).toEqual({ command: ["/bin/x", "a"], user: "nobody" });
+    expect(clean(fromToml('"/bin/x a" nobody'))).toEqual({
+      command: ["/bin/x", "a"],
+      user: "nobody",
+    });
     expect(clean(fromToml(["/bin/x", "a b", ""]))).toEqual({ command: ["/bin/x", "a b", ""] });
     expect(clean(fromToml({ command: ["/bin/x"], user: "u", group: "g" }))).toEqual({
       command: ["/bin/x"],
       user: "u",
       group: "g",
     });
-    expect(clean(fromToml({ command: "/bin/x 'a b' \\t", user: "u", supplementary: true }))).toEqual({
+    expect(
+      clean(fromToml({ command: "/bin/x 'a b' \\t", user: "u", supplementary: true })),
+    ).toEqual({
       command: ["/bin/x", "a b", "\t"],
       user: "u",
       supplementary: true,

@@ -28,13 +28,80 @@ export function clean<T>(r: Result<T>): T {
 
 /** Sample words: values of every shape a line can hold, plus junk. */
 export const SAMPLES: readonly string[] = [
-  "192.0.2.1", "192.0.2.0/24", "10.0.0.1/8", "0.0.0.0/0", "203.0.113.255", "2001:db8::1",
-  "2001:db8::/64", "fe80::1", "::", "::/0", "::ffff:192.0.2.1", "1.2.3.4/33", "300.1.1.1",
-  "0", "1", "7", "18", "255", "256", "65535", "65536", "4294967295", "4294967296", "0x10", "010", "08",
-  "-1", "1.5", "1s", "200ms", "0.3s", "1e3", "eth0", "eth0:1", "lo", "main", "local", "bird",
-  "forever", "+", "-", "lock", "inet", "inet6", "default", "all", "any", "ecn", "low", "enabled",
-  "1-2", "10-5", "24/12", "100/200", "to", "via", "or", "nexthop", "encap", "ip", "ip6", "mpls",
-  "ila", "dst", "src", "id", "type", "", " ", "\"", "#", "{", "é", "a".repeat(20),
+  "192.0.2.1",
+  "192.0.2.0/24",
+  "10.0.0.1/8",
+  "0.0.0.0/0",
+  "203.0.113.255",
+  "2001:db8::1",
+  "2001:db8::/64",
+  "fe80::1",
+  "::",
+  "::/0",
+  "::ffff:192.0.2.1",
+  "1.2.3.4/33",
+  "300.1.1.1",
+  "0",
+  "1",
+  "7",
+  "18",
+  "255",
+  "256",
+  "65535",
+  "65536",
+  "4294967295",
+  "4294967296",
+  "0x10",
+  "010",
+  "08",
+  "-1",
+  "1.5",
+  "1s",
+  "200ms",
+  "0.3s",
+  "1e3",
+  "eth0",
+  "eth0:1",
+  "lo",
+  "main",
+  "local",
+  "bird",
+  "forever",
+  "+",
+  "-",
+  "lock",
+  "inet",
+  "inet6",
+  "default",
+  "all",
+  "any",
+  "ecn",
+  "low",
+  "enabled",
+  "1-2",
+  "10-5",
+  "24/12",
+  "100/200",
+  "to",
+  "via",
+  "or",
+  "nexthop",
+  "encap",
+  "ip",
+  "ip6",
+  "mpls",
+  "ila",
+  "dst",
+  "src",
+  "id",
+  "type",
+  "",
+  " ",
+  '"',
+  "#",
+  "{",
+  "é",
+  "a".repeat(20),
 ];
 
 function junk(r: Rng): string {
@@ -91,8 +158,10 @@ export function randomToml(r: Rng, keys: readonly string[], depth = 0): unknown 
   if (x < 0.25) return r.int(-5, 70000);
   if (x < 0.3) return r.bool();
   if (x < 0.35) return r.pick([1.5, 2 ** 40, -0, Number.NaN, null, 10n ** 20n, new Date(0)]);
-  if (x < 0.45 || depth > 2) return Array.from({ length: r.int(0, 3) }, () => randomToml(r, keys, depth + 1));
+  if (x < 0.45 || depth > 2)
+    return Array.from({ length: r.int(0, 3) }, () => randomToml(r, keys, depth + 1));
   const o: Record<string, unknown> = {};
-  for (let n = r.int(0, 6); n > 0; n--) o[r.bool(0.85) ? r.pick(keys) : junk(r)] = randomToml(r, keys, depth + 1);
+  for (let n = r.int(0, 6); n > 0; n--)
+    o[r.bool(0.85) ? r.pick(keys) : junk(r)] = randomToml(r, keys, depth + 1);
   return o;
 }

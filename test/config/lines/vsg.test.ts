@@ -1,6 +1,12 @@
 import { describe, expect, test } from "bun:test";
+import {
+  fromTokens,
+  fromToml,
+  toLine,
+  type VsgEntry,
+  vsgRange,
+} from "../../../src/config/lines/vsg.ts";
 import { formatIp } from "../../../src/core/net/ip.ts";
-import { fromTokens, fromToml, toLine, type VsgEntry, vsgRange } from "../../../src/config/lines/vsg.ts";
 import { forCases, type Rng, SEED } from "./rand.ts";
 import { clean, errorsOf, fuzzLines, randomToml, toks, warningsOf } from "./util.ts";
 
@@ -11,7 +17,10 @@ describe("virtual_server_group entries", () => {
     ["192.168.200.1 80", { address: "192.168.200.1", port: 80 }],
     ["192.168.200.1", { address: "192.168.200.1" }],
     ["192.168.200.1-10 80", { address: "192.168.200.1-10", port: 80 }],
-    ["192.168.200.250-192.168.201.10 443", { address: "192.168.200.250-192.168.201.10", port: 443 }],
+    [
+      "192.168.200.250-192.168.201.10 443",
+      { address: "192.168.200.250-192.168.201.10", port: 443 },
+    ],
     ["192.168.202.8/29 8080", { address: "192.168.202.8/29", port: 8080 }],
     ["AE00::2-9 443", { address: "ae00::2-9", port: 443 }],
     ["2001:DB8::1 65535", { address: "2001:db8::1", port: 65535 }],
@@ -65,7 +74,10 @@ describe("virtual_server_group entries", () => {
 
 describe("vsg fromToml", () => {
   test("tables and strings", () => {
-    expect(clean(fromToml({ address: "192.168.200.1-10", port: 80 }))).toEqual({ address: "192.168.200.1-10", port: 80 });
+    expect(clean(fromToml({ address: "192.168.200.1-10", port: 80 }))).toEqual({
+      address: "192.168.200.1-10",
+      port: 80,
+    });
     expect(clean(fromToml({ fwmark: 3, family: "inet" }))).toEqual({ fwmark: 3, family: "inet" });
     expect(clean(fromToml({ address: "192.0.2.1", port: 0 }))).toEqual({ address: "192.0.2.1" });
     expect(clean(fromToml("fwmark 3"))).toEqual({ fwmark: 3 });
@@ -129,7 +141,13 @@ describe("vsg round trips", () => {
   });
 
   test(`fuzz: 20k token sequences only produce issues (seed ${SEED})`, () => {
-    const accepted = fuzzLines(SEED, 20000, ["fwmark", "inet", "inet6", "192.168.1.1-20", "ae00::2-9"], fromTokens, toLine);
+    const accepted = fuzzLines(
+      SEED,
+      20000,
+      ["fwmark", "inet", "inet6", "192.168.1.1-20", "ae00::2-9"],
+      fromTokens,
+      toLine,
+    );
     expect(accepted).toBeGreaterThan(100);
   });
 
