@@ -125,7 +125,7 @@ export class Sim {
     if (this.opts.trace) process.stderr.write(`${this.log[this.log.length - 1]}\n`);
   }
 
-  private push(item: Omit<Item, "seq">): void {
+  private push(item: DistributiveOmit<Item, "seq">): void {
     this.queue.push({ ...item, seq: this.seq++ } as Item);
   }
 
@@ -220,7 +220,10 @@ export class Sim {
   }
 
   private handle(item: Item): void {
-    if (item.kind === "call") return item.fn();
+    if (item.kind === "call") {
+      item.fn();
+      return;
+    }
     const n = this.nodes[item.node] as SimNode;
     if (item.kind === "timer") {
       if (item.gen === n.timerGen) this.deliver(item.node, { type: "tick" });
@@ -245,6 +248,8 @@ export class Sim {
     return this.nodes.filter((n) => n.running && n.state.state === "MASTER");
   }
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export function pairKey(a: number, b: number): string {
   return a < b ? `${a}-${b}` : `${b}-${a}`;

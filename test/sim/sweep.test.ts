@@ -114,7 +114,7 @@ function runSeed(seed: number): void {
   sim.checks.push(vipsFollowState, legalTransitions());
   sim.trace(`seed ${seed}: v${version} ${intervalCs} cs ${JSON.stringify(nodes)}`);
   const intervalMs = intervalCs * 10;
-  nodes.forEach((_, i) => sim.at(r() * intervalMs * 3, () => sim.start(i)));
+  for (let i = 0; i < nodes.length; i++) sim.at(r() * intervalMs * 3, () => sim.start(i));
   const chaosEnd = intervalMs * 60;
   const disruptions = Math.floor(r() * 12);
   for (let k = 0; k < disruptions; k++)
