@@ -46,7 +46,8 @@ function backupRx(s: InstanceState, a: AdvertIn, nowMs: number, out: Action[]): 
     if (nowMs >= window) return discard({ ...s, preemptUntilMs: window }, a, out);
   }
   const learned = p.version === 3 ? { masterAdvertIntervalCs: a.advertIntervalCs } : {};
-  const { preemptUntilMs: _old, ...base } = { ...seen(s, a, nowMs), ...learned };
+  // An accepted advert means a master is alive: a waiting group member is no longer ready.
+  const { preemptUntilMs: _old, syncReady: _ready, ...base } = { ...seen(s, a, nowMs), ...learned };
   const next: InstanceState = window === undefined ? base : { ...base, preemptUntilMs: window };
   return { ...next, downAtMs: nowMs + masterDownMs(next) };
 }

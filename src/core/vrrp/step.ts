@@ -51,6 +51,12 @@ export function step(s: InstanceState, e: Event, nowMs: number): StepResult {
     case "shutdown":
       next = onShutdown(s, nowMs, out);
       break;
+    case "sync-master":
+      next = s.state === "BACKUP" ? becomeMaster(s, e.reason, nowMs, out) : s;
+      break;
+    case "sync-backup":
+      next = s.state === "MASTER" ? syncBackup(s, e.reason, nowMs, out) : s;
+      break;
   }
   return { state: runDeadlines(next, nowMs, out), actions: out };
 }
@@ -163,9 +169,22 @@ export function clearTimers(s: InstanceState): InstanceState {
     garpAtMs: _g,
     lowerPrioGarpAtMs: _l,
     preemptUntilMs: _p,
+    syncReady: _r,
     ...rest
   } = s;
   return rest;
+}
+
+/** Leave MASTER because the group does: no priority-0 advert, as for a higher advert. */
+function syncBackup(s: InstanceState, reason: string, nowMs: number, out: Action[]): InstanceState {
+  out.push({ type: "remove-vips" });
+  const st = s.stats;
+  return enterBackup(
+    { ...s, stats: { ...st, release_master: st.release_master + 1 } },
+    reason,
+    nowMs,
+    out,
+  );
 }
 
 /** Take over: advert first, then addresses, then GARP/NA, then notify (keepalived order, §2.4). */
@@ -209,6 +228,13 @@ function runDeadlines(s0: InstanceState, nowMs: number, out: Action[]): Instance
   let s = s0;
   for (let guard = 0; guard < 64; guard++) {
     if (s.state === "BACKUP" && s.downAtMs !== undefined && s.downAtMs <= nowMs) {
+      if (s.params.inSyncGroup) {
+        // A group member only declares itself ready; the group moves all together (§2.14).
+        const { downAtMs: _d, ...rest } = s;
+        s = { ...rest, syncReady: true };
+        out.push({ type: "mark", what: "master down: waiting for the sync group" });
+        continue;
+      }
       s = becomeMaster(s, "master down: no advertisement received", nowMs, out);
     } else if (s.state === "MASTER" && s.advertAtMs !== undefined && s.advertAtMs <= nowMs) {
       const interval = advertIntervalMs(s.params);

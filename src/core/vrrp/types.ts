@@ -43,6 +43,8 @@ export interface InstanceParams {
   /** Our advert source address, compared with a peer's on equal priority (RFC 5798 §6.4.3). */
   readonly localAddress: IpAddr;
   readonly garp: GarpParams;
+  /** In a vrrp_sync_group: an expired down timer only makes it ready; the group promotes. */
+  readonly inSyncGroup?: boolean;
 }
 
 /** keepalived's per-instance statistics (its SIGUSR2 / JSON "stats" set). */
@@ -113,6 +115,8 @@ export interface InstanceState {
     readonly reason: string;
     readonly atMs: number;
   };
+  /** Sync-group member whose down timer expired: it wants MASTER and waits for the group. */
+  readonly syncReady?: boolean;
   readonly stats: Readonly<Stats>;
 }
 
@@ -137,7 +141,11 @@ export type Event =
   | { readonly type: "priority"; readonly effective: number }
   /** A fault flag set or cleared; all must clear to leave FAULT. */
   | { readonly type: "fault"; readonly reason: string; readonly on: boolean }
-  | { readonly type: "shutdown" };
+  | { readonly type: "shutdown" }
+  /** From the sync group: every member is ready, become MASTER now. */
+  | { readonly type: "sync-master"; readonly reason: string }
+  /** From the sync group: another member backed off, leave MASTER now. */
+  | { readonly type: "sync-backup"; readonly reason: string };
 
 export type NotifyState = "MASTER" | "BACKUP" | "FAULT" | "STOP";
 
