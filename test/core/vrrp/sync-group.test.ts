@@ -21,7 +21,7 @@ function feed(
   for (const [t, i, e] of steps) {
     const r = stepGroup(g, i, e, t);
     g = r.group;
-    r.actions.forEach((list, k) => actions[k]?.push(...list));
+    for (const [k, list] of r.actions.entries()) actions[k]?.push(...list);
     if (r.groupTransition) groupMoves.push(`${r.groupTransition.from}→${r.groupTransition.to}`);
   }
   return { g, actions, groupMoves };
