@@ -63,6 +63,9 @@ export interface Stats {
   auth_failure: number;
   pri_zero_rcvd: number;
   pri_zero_sent: number;
+  /** Counted by keepalived for SNMP only; status shows them too. */
+  chk_err: number;
+  vers_err: number;
 }
 
 export const ZERO_STATS: Readonly<Stats> = Object.freeze({
@@ -80,6 +83,8 @@ export const ZERO_STATS: Readonly<Stats> = Object.freeze({
   auth_failure: 0,
   pri_zero_rcvd: 0,
   pri_zero_sent: 0,
+  chk_err: 0,
+  vers_err: 0,
 });
 
 export interface MasterSeen {
