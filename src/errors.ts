@@ -11,7 +11,9 @@ export type ErrorCode =
   | "E_OUTPUT_UNWRITABLE"
   | "E_NOT_ROOT"
   | "E_NO_LIBNL"
-  | "E_INTERFACE";
+  | "E_INTERFACE"
+  /** A socket/syscall failed; the message names the call, its subject and strerror text. */
+  | "E_SOCKET";
 
 export class AgentError extends Error {
   override readonly name = "AgentError";

@@ -58,8 +58,12 @@ export interface AddressLine {
   readonly peer?: string;
   /** IFA_F_HOMEADDRESS (Mobile IPv6). */
   readonly home?: true;
-  /** `-nodad`: IFA_F_NODAD, skip duplicate address detection (IPv6). */
-  readonly nodad?: true;
+  /**
+   * keepalived's `-nodad` (its exact word, so TOML writes `"-nodad" = true`): keepalived adds
+   * IPv6 VIPs with IFA_F_NODAD; this asks it NOT to, so the kernel runs DAD
+   * (keepalived vrrp_ipaddress.c).
+   */
+  readonly "-nodad"?: true;
   /** IFA_F_MANAGETEMPADDR: make temporary addresses from this prefix (IPv6). */
   readonly mngtmpaddr?: true;
   /** IFA_F_NOPREFIXROUTE: no prefix route for the address. */
@@ -108,7 +112,7 @@ const TABLE = optTable([
   { key: "label", words: ["label"], value: val(parseLabel, "string") },
   { key: "peer", words: ["peer"], value: val((t) => mapText(parseAddr(t)), "string") },
   { key: "home", words: ["home"] },
-  { key: "nodad", words: ["-nodad"] },
+  { key: "-nodad", words: ["-nodad"] },
   { key: "mngtmpaddr", words: ["mngtmpaddr"] },
   { key: "noprefixroute", words: ["noprefixroute"] },
   { key: "autojoin", words: ["autojoin"] },

@@ -34,7 +34,7 @@ describe("address lines", () => {
       scope: "link",
       label: "eth0:1",
       home: true,
-      nodad: true,
+      "-nodad": true,
       mngtmpaddr: true,
       noprefixroute: true,
       autojoin: true,
@@ -142,12 +142,17 @@ describe("address fromToml", () => {
       fromToml({
         address: "2001:DB8::1/64",
         dev: "eth0",
-        nodad: true,
+        "-nodad": true,
         home: false,
         preferred_lft: 30,
       }),
     );
-    expect(v).toEqual({ address: "2001:db8::1/64", dev: "eth0", nodad: true, preferred_lft: 30 });
+    expect(v).toEqual({
+      address: "2001:db8::1/64",
+      dev: "eth0",
+      "-nodad": true,
+      preferred_lft: 30,
+    });
     expect(clean(fromToml({ address: "192.0.2.1", scope: 200, preferred_lft: "forever" }))).toEqual(
       {
         address: "192.0.2.1/32",
@@ -159,7 +164,7 @@ describe("address fromToml", () => {
 
   test.each([
     [{ address: "192.0.2.1", dev: 5 }, "bad-type", ["dev"]],
-    [{ address: "192.0.2.1", nodad: "yes" }, "bad-type", ["nodad"]],
+    [{ address: "192.0.2.1", "-nodad": "yes" }, "bad-type", ["-nodad"]],
     [{ address: 1 }, "bad-type", ["address"]],
     [{ address: "192.0.2.1", devv: "eth0" }, "unknown-field", ["devv"]],
     [{ dev: "eth0" }, "missing-field", ["address"]],
@@ -216,7 +221,7 @@ function genAddress(r: Rng): AddressLine {
   for (const f of [
     "use_vmac",
     "home",
-    "nodad",
+    "-nodad",
     "mngtmpaddr",
     "noprefixroute",
     "autojoin",
@@ -269,7 +274,7 @@ describe("address round trips", () => {
 
   test(`fuzz: random TOML values only produce issues (seed ${SEED})`, () => {
     forCases(SEED, 5000, (r) => {
-      const res = fromToml(randomToml(r, ["address", ...VOCAB, "nodad"]));
+      const res = fromToml(randomToml(r, ["address", ...VOCAB, "-nodad"]));
       expect(Array.isArray(res.issues)).toBe(true);
       if (res.value) expect(fromTokens(toks(toLine(res.value))).value).toEqual(res.value);
     });
