@@ -1,0 +1,165 @@
+/**
+ * The agent's event loop (design §2): one clock read per turn, the pure core decides, the
+ * effects act. Packets, timer expiries, link changes and signals all become core events.
+ */
+import type { ConsolaInstance } from "consola";
+import { decodeAdvert } from "../core/vrrp/advert.ts";
+import { classify } from "../core/vrrp/receive.ts";
+import { initialState, step } from "../core/vrrp/step.ts";
+import { groupState, stepGroup } from "../core/vrrp/sync-group.ts";
+import { nextDeadline } from "../core/vrrp/timers.ts";
+import type { Action, Event, InstanceState, VrrpState } from "../core/vrrp/types.ts";
+import { perform } from "./effects.ts";
+import type { AgentIo, InstanceIo, LinkChange, Packet } from "./io.ts";
+import type { InstancePlan } from "./params.ts";
+
+export interface Running {
+  readonly plan: InstancePlan;
+  state: InstanceState;
+  io: InstanceIo;
+}
+
+export class Agent {
+  readonly running = new Map<string, Running>();
+  private readonly bySocket = new Map<string, Running[]>();
+  private readonly groupStates = new Map<string, VrrpState>();
+  private stopped = false;
+
+  constructor(
+    private readonly plans: readonly InstancePlan[],
+    readonly io: AgentIo,
+    readonly log: ConsolaInstance,
+  ) {}
+
+  /** Open sockets, clear leftovers of a crashed run, then start every instance. */
+  async start(): Promise<void> {
+    const now = this.io.nowMs();
+    for (const plan of this.plans) {
+      const io = await this.io.open(plan);
+      const removed = io.removeLeftovers();
+      if (removed)
+        this.log.info(`(${plan.name}) removed ${removed} address(es) left by an earlier run`);
+      const r: Running = { plan, state: initialState(plan.params, now), io };
+      this.running.set(plan.name, r);
+      this.bySocket.set(io.socketKey, [...(this.bySocket.get(io.socketKey) ?? []), r]);
+    }
+    this.io.onPacket((key, p) => this.onPacket(key, p));
+    await this.io.onLink((c) => this.onLink(c));
+    for (const r of this.running.values()) {
+      if (!r.io.linkUp())
+        this.dispatch(r, { type: "fault", reason: `interface ${r.plan.ifname} down`, on: true });
+    }
+    for (const r of this.running.values()) this.dispatch(r, { type: "start" });
+  }
+
+  /** SIGTERM/SIGINT: every MASTER hands over with priority 0 and removes its VIPs (§2.17). */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const r of this.running.values()) this.dispatch(r, { type: "shutdown" });
+    this.io.schedule(undefined, () => {});
+    for (const r of this.running.values()) r.io.close();
+    await this.io.close();
+  }
+
+  /** Feed one event to an instance (through its sync group, if any), act, re-arm the timer. */
+  dispatch(r: Running, e: Event): void {
+    const now = this.io.nowMs();
+    const g = r.plan.syncGroup;
+    if (g) this.dispatchGroup(g, r, e, now);
+    else {
+      const res = step(r.state, e, now);
+      r.state = res.state;
+      this.act(r, res.actions);
+    }
+    if (!this.stopped) this.rearm();
+  }
+
+  private dispatchGroup(name: string, r: Running, e: Event, now: number): void {
+    const members = [...this.running.values()].filter((m) => m.plan.syncGroup === name);
+    const index = members.indexOf(r);
+    const prev = this.groupStates.get(name) ?? "INIT";
+    const res = stepGroup(
+      {
+        ...groupState(
+          name,
+          members.map((m) => m.state),
+        ),
+        state: prev,
+      },
+      index,
+      e,
+      now,
+    );
+    members.forEach((m, k) => {
+      m.state = res.group.members[k] as InstanceState;
+    });
+    this.groupStates.set(name, res.group.state);
+    res.actions.forEach((list, k) => this.act(members[k] as Running, list));
+    if (res.groupTransition)
+      this.log.info(`VRRP_Group(${name}) Syncing instances to ${res.groupTransition.to} state`);
+  }
+
+  private act(r: Running, actions: readonly Action[]): void {
+    for (const a of actions) {
+      try {
+        perform(this, r, a);
+      } catch (err) {
+        this.log.error(
+          `(${r.plan.name}) ${a.type} failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    }
+  }
+
+  private rearm(): void {
+    let next: number | undefined;
+    for (const r of this.running.values()) {
+      const t = nextDeadline(r.state);
+      if (t !== undefined && (next === undefined || t < next)) next = t;
+    }
+    this.io.schedule(next, () => this.onTimer());
+  }
+
+  private onTimer(): void {
+    const now = this.io.nowMs();
+    for (const r of this.running.values()) {
+      const t = nextDeadline(r.state);
+      if (t !== undefined && t <= now) this.dispatch(r, { type: "tick" });
+    }
+    this.rearm();
+  }
+
+  private onPacket(key: string, p: Packet): void {
+    const listeners = this.bySocket.get(key);
+    if (!listeners?.length || this.stopped) return;
+    const family = listeners[0]?.plan.family ?? p.family;
+    const d = decodeAdvert(p.bytes, {
+      family,
+      ipv4HeaderIncluded: family === 4,
+      ...(p.ttl === undefined ? {} : { ttlOrHopLimit: p.ttl }),
+      src: p.src,
+      ...(p.dst === undefined ? {} : { dst: p.dst }),
+    });
+    if (!d.ok) {
+      const r = listeners.find((x) => x.plan.params.vrid === d.vrid);
+      if (r)
+        this.log.debug(`(${r.plan.name}) bad advert from ${p.src.family}: ${d.reason} ${d.detail}`);
+      return;
+    }
+    for (const r of listeners) {
+      if (r.plan.params.vrid !== d.advert.vrid) continue;
+      const c = classify(r.state, d.advert, r.plan.rx);
+      r.state = c.state;
+      this.act(r, c.actions);
+      if (c.event) this.dispatch(r, c.event);
+    }
+  }
+
+  private onLink(c: LinkChange): void {
+    for (const r of this.running.values()) {
+      if (r.plan.ifname !== c.ifname) continue;
+      this.dispatch(r, { type: "fault", reason: `interface ${c.ifname} down`, on: !c.up });
+    }
+  }
+}

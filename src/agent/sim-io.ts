@@ -1,0 +1,175 @@
+/**
+ * A simulated L2 segment for the real agent loop: hosts with interfaces and addresses, a
+ * virtual clock, and adverts carried as the very bytes the agent encodes. Used by tests (the
+ * whole shell without root) and by `agent demo` where namespaces can't be created.
+ */
+import type { ScriptCommand } from "../config/lines/shell.ts";
+import { formatIp, type IpAddr, ipEqual, isMulticast, parseIp } from "../core/net/ip.ts";
+import type { AgentIo, InstanceIo, LinkChange, Packet } from "./io.ts";
+import type { InstancePlan } from "./params.ts";
+
+interface Timed {
+  at: number;
+  seq: number;
+  fn: () => void;
+}
+
+export interface SimInterface {
+  readonly name: string;
+  readonly ipv4: string;
+  readonly ipv6: string;
+}
+
+export class SimNet {
+  now = 0;
+  private seq = 0;
+  private queue: Timed[] = [];
+  readonly hosts: SimHost[] = [];
+  /** One-way delay of every frame. */
+  delayMs = 0.2;
+
+  at(at: number, fn: () => void): void {
+    this.queue.push({ at, seq: this.seq++, fn });
+    this.queue.sort((a, b) => a.at - b.at || a.seq - b.seq);
+  }
+
+  host(name: string, ifaces: readonly SimInterface[]): SimHost {
+    const h = new SimHost(this, name, ifaces);
+    this.hosts.push(h);
+    return h;
+  }
+
+  /** Run every event up to `untilMs` (virtual time). */
+  run(untilMs: number): void {
+    for (;;) {
+      const next = this.queue[0];
+      if (!next || next.at > untilMs) break;
+      this.queue.shift();
+      this.now = next.at;
+      next.fn();
+    }
+    this.now = untilMs;
+  }
+
+  /** Carry a frame from `from` to every host that would receive it. */
+  deliver(from: SimHost, ifname: string, socketKey: string, p: Packet): void {
+    for (const h of this.hosts) {
+      if (h === from || !h.alive || !h.isUp(ifname)) continue;
+      if (!isMulticast(p.dst as IpAddr) && !h.owns(p.dst as IpAddr)) continue;
+      this.at(this.now + this.delayMs, () =>
+        h.receive(socketKey, { ...p, bytes: p.bytes.slice() }),
+      );
+    }
+  }
+}
+
+export class SimHost implements AgentIo {
+  alive = true;
+  /** Addresses this host holds now (VIPs included), for display and invariants. */
+  readonly held = new Set<string>();
+  readonly scripts: { at: number; argv: string[]; why: string }[] = [];
+  readonly garps: { at: number; instance: string; repeat: number }[] = [];
+  private timerGen = 0;
+  private packetCb: ((key: string, p: Packet) => void) | undefined;
+  private linkCb: ((c: LinkChange) => void) | undefined;
+  private readonly down = new Set<string>();
+
+  constructor(
+    readonly net: SimNet,
+    readonly name: string,
+    readonly ifaces: readonly SimInterface[],
+  ) {}
+
+  nowMs(): number {
+    return this.net.now;
+  }
+
+  schedule(atMs: number | undefined, fn: () => void): void {
+    const gen = ++this.timerGen;
+    if (atMs === undefined) return;
+    this.net.at(Math.max(atMs, this.net.now), () => {
+      if (this.alive && gen === this.timerGen) fn();
+    });
+  }
+
+  isUp(ifname: string): boolean {
+    return !this.down.has(ifname);
+  }
+
+  owns(a: IpAddr): boolean {
+    return this.ifaces.some((i) => [i.ipv4, i.ipv6].some((x) => ipEqual(parseIp(x) as IpAddr, a)));
+  }
+
+  async open(plan: InstancePlan): Promise<InstanceIo> {
+    const socketKey = `${plan.ifname}|${plan.family}|${plan.unicast ? "u" : "m"}`;
+    const ifname = plan.ifname;
+    return {
+      socketKey,
+      send: (bytes, dst) => {
+        if (!this.alive || !this.isUp(ifname)) return;
+        this.net.deliver(this, ifname, socketKey, {
+          family: plan.family,
+          ifindex: 1,
+          src: plan.source,
+          dst,
+          ttl: 255,
+          bytes: bytes.slice(),
+        });
+      },
+      addVips: () => {
+        for (const v of [...plan.vips, ...plan.evips]) this.held.add(v.address);
+      },
+      removeVips: () => {
+        for (const v of [...plan.vips, ...plan.evips]) this.held.delete(v.address);
+      },
+      garp: (repeat) => {
+        this.garps.push({ at: this.net.now, instance: plan.name, repeat });
+      },
+      removeLeftovers: () => {
+        let n = 0;
+        for (const v of [...plan.vips, ...plan.evips]) if (this.held.delete(v.address)) n++;
+        return n;
+      },
+      linkUp: () => this.isUp(ifname),
+      close: () => {},
+    };
+  }
+
+  onPacket(cb: (key: string, p: Packet) => void): void {
+    this.packetCb = cb;
+  }
+
+  async onLink(cb: (c: LinkChange) => void): Promise<void> {
+    this.linkCb = cb;
+  }
+
+  receive(key: string, p: Packet): void {
+    // A multicast frame reaches every instance socket on the segment; unicast only ours.
+    const sameKind = key.endsWith(isMulticast(p.dst as IpAddr) ? "|m" : "|u");
+    if (this.alive && sameKind) this.packetCb?.(key, p);
+  }
+
+  setLink(ifname: string, up: boolean): void {
+    if (up) this.down.delete(ifname);
+    else this.down.add(ifname);
+    this.linkCb?.({ ifname, up });
+  }
+
+  runScript(cmd: ScriptCommand, extraArgs: readonly string[], why: string): void {
+    this.scripts.push({ at: this.net.now, argv: [...cmd.command, ...extraArgs], why });
+  }
+
+  /** kill -9: nothing more is sent or received; held addresses stay. */
+  crash(): void {
+    this.alive = false;
+  }
+
+  async close(): Promise<void> {}
+
+  primaryAddress(ifname: string, family: 4 | 6): IpAddr | undefined {
+    const i = this.ifaces.find((x) => x.name === ifname);
+    return i ? parseIp(family === 4 ? i.ipv4 : i.ipv6) : undefined;
+  }
+}
+
+export { formatIp };
