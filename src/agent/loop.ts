@@ -95,7 +95,7 @@ export class Agent {
       m.state = res.group.members[k] as InstanceState;
     });
     this.groupStates.set(name, res.group.state);
-    res.actions.forEach((list, k) => this.act(members[k] as Running, list));
+    for (const [k, list] of res.actions.entries()) this.act(members[k] as Running, list);
     if (res.groupTransition)
       this.log.info(`VRRP_Group(${name}) Syncing instances to ${res.groupTransition.to} state`);
   }
