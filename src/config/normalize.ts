@@ -16,6 +16,7 @@ import {
   TRACK_PROCESS_DEFAULTS,
 } from "./defaults.ts";
 import type { Diags } from "./diag.ts";
+import { instanceFamily } from "./family.ts";
 import type { GlobalModel, MutableModel } from "./model.ts";
 import { normalizeIpvs } from "./normalize-ipvs.ts";
 import type { LocTable, Path } from "./path.ts";
@@ -87,8 +88,6 @@ function normGlobal(raw: RawGlobal): GlobalModel {
   return g as GlobalModel;
 }
 
-const isV6 = (a: { address: string }) => a.address.includes(":");
-
 function warnAt(cx: NormCx, path: Path, key: string, code: string, msg: string): void {
   cx.diags.warn(cx.locs.nearest([...path, key]), code, `${String(path[1])}: ${msg}`);
 }
@@ -97,7 +96,8 @@ function normInstance(inst: RawInstance, g: GlobalModel, path: Path, cx: NormCx)
   const i = inst as Obj & RawInstance;
   const vips = i.virtual_ipaddress ?? [];
   i.virtual_ipaddress = vips;
-  if (i.version === undefined) i.version = vips[0] && isV6(vips[0]) ? 3 : g.vrrp_version;
+  // IPv6 is always VRRPv3 (keepalived vrrp_complete_instance).
+  if (i.version === undefined) i.version = instanceFamily(i) === 6 ? 3 : g.vrrp_version;
   if (i.priority === undefined)
     i.priority =
       i.state === "MASTER" ? INSTANCE_DEFAULTS.priority_master : INSTANCE_DEFAULTS.priority;
@@ -122,8 +122,27 @@ function normInstance(inst: RawInstance, g: GlobalModel, path: Path, cx: NormCx)
     v3_checksum_as_v2: g.v3_checksum_as_v2 ?? false,
   });
   if (g.vrrp_garp_extra_if !== undefined) fill(i, { garp_extra_if: g.vrrp_garp_extra_if });
+  if (strict) strictOverrides(i, path, cx);
   clearIncompatible(i, path, cx);
   normAdvertInt(i, path, cx);
+}
+
+/** What strict mode forces even when the instance says otherwise (reference §2.8). */
+const STRICT: readonly [key: keyof RawInstance, value: boolean | number, why: string][] = [
+  ["lower_prio_no_advert", true, "strict mode does not answer lower-priority adverts"],
+  ["higher_prio_send_advert", false, "strict mode does not advertise before backing off"],
+  ["garp_lower_prio_repeat", 0, "strict mode sends no GARP for lower-priority adverts"],
+  ["garp_lower_prio_delay", 0, "strict mode sends no GARP for lower-priority adverts"],
+  ["down_timer_adverts", 3, "strict mode uses the RFC's Master_Down (3 adverts)"],
+];
+
+function strictOverrides(i: RawInstance, path: Path, cx: NormCx): void {
+  const rec = i as Obj;
+  for (const [key, value, why] of STRICT) {
+    if (rec[key] === value) continue;
+    warnAt(cx, path, key, "strict-override", `${why} - setting ${key} to ${value}`);
+    rec[key] = value;
+  }
 }
 
 /** The combinations keepalived accepts but switches off, warning "… - clearing" (§2.3, §2.5). */

@@ -96,6 +96,16 @@ function readBlock(v: unknown, spec: BlockSpec<Fields>, path: Path, cx: ReadCx):
     const val = readValue(x, child, p, cx);
     if (val !== undefined) out[k] = val;
   }
+  for (const [k, child] of Object.entries(spec.fields)) {
+    for (const c of child.clears ?? []) {
+      if (k < c && out[k] !== undefined && out[c] !== undefined)
+        cx.diags.error(
+          cx.locs.nearest([...path, c]),
+          "conflicting-keys",
+          `${showKey([...path, k])} and ${c} cannot both be set`,
+        );
+    }
+  }
   return out;
 }
 

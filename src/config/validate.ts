@@ -4,6 +4,7 @@
  * where we are stricter it is because the operator's intent would silently be lost.
  */
 import { OWNER_PRIORITY } from "./defaults.ts";
+import { familyOfAddress, instanceFamily } from "./family.ts";
 import type { RouteLine } from "./lines/route-model.ts";
 import type { InstanceModel, MutableModel } from "./model.ts";
 import type { NormCx } from "./normalize.ts";
@@ -28,12 +29,9 @@ export function validate(m: MutableModel, cx: NormCx): void {
   validateIpvs(m, cx);
 }
 
-const family = (addr: string): 4 | 6 => (addr.includes(":") ? 6 : 4);
+const family = familyOfAddress;
 
-export function instanceFamily(i: InstanceModel): 4 | 6 {
-  const first = i.virtual_ipaddress[0];
-  return first ? family(first.address) : i.unicast_src_ip ? family(i.unicast_src_ip) : 4;
-}
+export { instanceFamily };
 
 function validateTrackers(m: MutableModel, cx: NormCx): void {
   for (const [name, s] of Object.entries(m.vrrp_script))
@@ -148,8 +146,17 @@ function validateInstance(name: string, i: InstanceModel, m: MutableModel, cx: N
 
 function validateAddresses(name: string, i: InstanceModel, p: Path, cx: NormCx): void {
   const vips = i.virtual_ipaddress;
-  if (vips.length === 0 && !i.no_virtual_ipaddress)
-    warn(cx, p, "no-vip", `${name}: no virtual_ipaddress; at least one is sensible`);
+  // keepalived runs a v2 instance without addresses but refuses a v3 one (reference §2.8).
+  if (vips.length === 0 && !i.no_virtual_ipaddress) {
+    if (i.version === 3)
+      err(
+        cx,
+        p,
+        "no-vip",
+        `${name}: a VRRPv3 instance needs a virtual_ipaddress (or no_virtual_ipaddress)`,
+      );
+    else warn(cx, p, "no-vip", `${name}: no virtual_ipaddress; at least one is sensible`);
+  }
   const fam = instanceFamily(i);
   vips.forEach((v, n) => {
     if (family(v.address) !== fam)
@@ -214,6 +221,15 @@ function validateAuth(name: string, i: InstanceModel, p: Path, cx: NormCx): void
   const a = i.authentication;
   if (!a) return;
   const ap: Path = [...p, "authentication"];
+  if (i.strict_mode) {
+    err(
+      cx,
+      ap,
+      "auth-strict",
+      `${name}: strict mode has no authentication; remove the block (keepalived ignores it, leaving adverts unauthenticated)`,
+    );
+    return;
+  }
   if (i.version !== 2) {
     err(
       cx,

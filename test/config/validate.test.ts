@@ -1185,6 +1185,45 @@ auth_type = "PASS"
     },
   },
   {
+    name: "authentication in strict mode",
+    code: "auth-strict",
+    severity: "error",
+    keepalived: {
+      text: `vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  strict_mode on
+  ‸authentication {
+    auth_type PASS
+    auth_pass secret
+  }
+  virtual_ipaddress {
+    192.0.2.1
+  }
+}
+`,
+      fix: ["strict_mode on", "strict_mode off"],
+    },
+  },
+  {
+    name: "strict mode overrides what it forbids",
+    code: "strict-override",
+    severity: "warning",
+    keepalived: {
+      text: `vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  strict_mode on
+  ‸higher_prio_send_advert true
+  virtual_ipaddress {
+    192.0.2.1
+  }
+}
+`,
+      fix: ["higher_prio_send_advert true", "higher_prio_send_advert false"],
+    },
+  },
+  {
     // An IPv6 instance is VRRPv3 (auth-v3) unless forced to v2 (ipv6-v2), so this rule
     // always comes with ipv6-v2; the fix changes the family, which clears both.
     name: "AH authentication with IPv6",
@@ -1679,20 +1718,20 @@ describe("the case table", () => {
 });
 
 /**
- * Bugs found while writing this file. Each test states the right behaviour and is marked
- * test.failing until src/ is fixed (then test.failing fails and the mark must go).
+ * Bugs found while writing this file, kept as regression tests. The TOML index case
+ * stays test.failing until toml.ts maps model indices back to the TOML array's.
  */
 /** A complete instance VI_1 with `body` lines added. */
 const instanceWith = (body: string) =>
   `vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n${body}  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n`;
 
-describe("known bugs", () => {
+describe("fixed bugs (regressions)", () => {
   // BUG (normalize.ts normInstance): the version is derived from the first virtual address
   // only, while validate.ts instanceFamily also takes the family from unicast_src_ip. An
   // IPv6 unicast instance without virtual addresses so gets version 2 and a false ipv6-v2
   // error at a `version` line nobody wrote. keepalived makes every IPv6 instance v3
   // (vrrp.c vrrp_complete_instance: `else if (!vrrp->version) vrrp->version = 3`).
-  test.failing("an IPv6 unicast instance without virtual addresses is VRRPv3, not an error", () => {
+  test("an IPv6 unicast instance without virtual addresses is VRRPv3, not an error", () => {
     const r = load(
       `vrrp_instance VI_6 {
   interface eth0
@@ -1719,7 +1758,7 @@ describe("known bugs", () => {
     ["mcast_src_ip", "mcast_src_ip 2001:db8::11"],
     ["unicast_peer", "unicast_peer {\n    2001:db8::12\n  }"],
   ] as const) {
-    test.failing(`an instance without virtual addresses takes its family from ${what}`, () => {
+    test(`an instance without virtual addresses takes its family from ${what}`, () => {
       const r = load(
         `vrrp_instance VI_6 {
   interface eth0
@@ -1771,7 +1810,7 @@ virtual_ipaddress = ["192.0.2.300", "192.0.2.1", ‸"192.0.2.1"]
   // virtual address unless no_virtual_ipaddress is set ("No VIP specified; at least one is
   // required", and the instance is not run; reference §2.8, keepalived.conf(5)
   // no_virtual_ipaddress). edge-agent only warns no-vip, as it does for v2.
-  test.failing("a VRRPv3 instance without virtual addresses is an error", () => {
+  test("a VRRPv3 instance without virtual addresses is an error", () => {
     const r = load(
       `vrrp_instance VI_1 {
   interface eth0
@@ -1792,7 +1831,7 @@ virtual_ipaddress = ["192.0.2.300", "192.0.2.1", ‸"192.0.2.1"]
   // higher_prio_send_advert to be clear", "Strict mode requires no repeat garps"; reference
   // §2.8). normalize only applies them as defaults, so the model keeps what strict mode
   // forbids, silently.
-  test.failing("strict mode overrides explicit settings it forbids, with a warning each", () => {
+  test("strict mode overrides explicit settings it forbids, with a warning each", () => {
     const r = load(
       `vrrp_instance VI_1 {
   interface eth0
@@ -1821,7 +1860,7 @@ virtual_ipaddress = ["192.0.2.300", "192.0.2.1", ‸"192.0.2.1"]
   // ("Strict mode does not support authentication. Ignoring.", vrrp.c; reference §2.8), so
   // adverts go out unauthenticated. edge-agent says nothing and keeps the block, though it
   // makes the same situation with VRRPv3 an error (auth-v3).
-  test.failing("authentication in strict mode is reported at the block", () => {
+  test("authentication in strict mode is reported at the block", () => {
     const r = load(
       `vrrp_instance VI_1 {
   interface eth0
@@ -1846,7 +1885,7 @@ virtual_ipaddress = ["192.0.2.300", "192.0.2.1", ‸"192.0.2.1"]
   // __clear_bit(VRRP_FLAG_NOPREEMPT)). edge-agent keeps two independent flags, so after
   // `nopreempt` then `preempt` the model still says nopreempt: the instance would not
   // preempt where keepalived does. (`accept` / `no_accept` are two flags the same way.)
-  test.failing("`preempt` after `nopreempt` turns nopreempt off, as in keepalived", () => {
+  test("`preempt` after `nopreempt` turns nopreempt off, as in keepalived", () => {
     const r = load(instanceWith("  nopreempt\n  preempt\n"), "keepalived");
     expect(r.diagnostics.map(brief)).toEqual([]);
     expect(r.model?.vrrp_instance.VI_1?.nopreempt ?? false).toBe(false);

@@ -53,7 +53,10 @@ export function lowerBlock(
     if (child.deprecated)
       cx.diags.warn(st.kw, "deprecated", `'${word}' is deprecated: ${child.deprecated}`);
     const v = lowerStmt(st, child, [...path, key], into[key], cx);
-    if (v !== undefined) into[key] = v;
+    if (v !== undefined) {
+      into[key] = v;
+      for (const c of child.clears ?? []) delete into[c];
+    }
   }
   return into;
 }

@@ -25,6 +25,11 @@ interface SpecBase<T> {
   readonly doc?: string;
   /** Reading it warns with this advice (keepalived warns for these too). */
   readonly deprecated?: string;
+  /**
+   * Keys this one switches off (`preempt` clears `nopreempt`): in keepalived syntax the later
+   * line wins; TOML, which has no order, reports both together as a conflict.
+   */
+  readonly clears?: readonly string[];
 }
 
 /** `keyword args...` on one line. */
@@ -139,6 +144,11 @@ export function namedLines<T>(l: LinesSpec<T>): NamedLinesSpec<T> {
 
 export function multi<T>(codec: ArgCodec<T>): MultiSpec<T> {
   return { kind: "multi", codec };
+}
+
+/** The same spec, switching off the given keys when it is read. */
+export function clearing<S extends AnySpec>(spec: S, keys: readonly string[]): S {
+  return { ...spec, clears: keys };
 }
 
 /** The same spec, flagged deprecated with advice. */

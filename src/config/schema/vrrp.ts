@@ -19,7 +19,7 @@ import {
   Weight,
   WordList,
 } from "./common.ts";
-import { arg, block, deprecated, lines, multi, repeat } from "./dsl.ts";
+import { arg, block, clearing, deprecated, lines, multi, repeat } from "./dsl.ts";
 import { addressLine, routeLine, ruleLine } from "./lines.ts";
 import { optionalScript } from "./script.ts";
 
@@ -220,10 +220,11 @@ const behaviour = {
   lower_prio_no_advert: Bool(),
   higher_prio_send_advert: Bool(),
   owner_ignore_adverts: Bool(),
-  accept: Flag(),
-  no_accept: Flag(),
-  nopreempt: Flag(),
-  preempt: Flag(),
+  accept: clearing(Flag(), ["no_accept"]),
+  no_accept: clearing(Flag(), ["accept"]),
+  nopreempt: clearing(Flag(), ["preempt"]),
+  /** keepalived keeps it for compatibility: it only switches nopreempt off again. */
+  preempt: clearing(Flag(), ["nopreempt"]),
   preempt_delay: Secs(0, 1000),
   skip_check_adv_addr: Bool(),
   strict_mode: Bool(),
