@@ -8,10 +8,11 @@ import { VERSION } from "../version.ts";
 import check from "./check.ts";
 import { EXIT, writeErr, writeOut } from "./common.ts";
 import convert from "./convert.ts";
+import run from "./run.ts";
 import version from "./version.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: each command has its own args type
-export const commands: Record<string, CommandDef<any>> = { check, convert, version };
+export const commands: Record<string, CommandDef<any>> = { run, check, convert, version };
 
 export const root = {
   meta: {
@@ -77,9 +78,16 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   }
 }
 
+function hint(code: string): string {
+  return code === "E_NOT_ROOT"
+    ? "hint: run it as root, or grant the binary CAP_NET_ADMIN and CAP_NET_RAW"
+    : "hint: install libnl (Debian/Ubuntu: apt-get install libnl-3-200 libnl-route-3-200; RHEL/Fedora: dnf install libnl3)";
+}
+
 function reportError(name: string, e: unknown): number {
   if (isAgentError(e)) {
     writeErr(`agent ${name}: ${e.message}\n`);
+    if (e.code === "E_NO_LIBNL" || e.code === "E_NOT_ROOT") writeErr(`${hint(e.code)}\n`);
     return e.code === "E_CONFIG_INVALID"
       ? EXIT.INVALID
       : e.code === "E_USAGE" || e.code === "E_CONFIG_UNREADABLE"

@@ -235,7 +235,11 @@ function runDeadlines(s0: InstanceState, nowMs: number, out: Action[]): Instance
         out.push({ type: "mark", what: "master down: waiting for the sync group" });
         continue;
       }
-      s = becomeMaster(s, "master down: no advertisement received", nowMs, out);
+      const why =
+        s.master?.priority === 0
+          ? `master ${s.master.address} released (priority 0)`
+          : "master down: no advertisement received";
+      s = becomeMaster(s, why, nowMs, out);
     } else if (s.state === "MASTER" && s.advertAtMs !== undefined && s.advertAtMs <= nowMs) {
       const interval = advertIntervalMs(s.params);
       // Keep the cadence anchored to the schedule; if we fell behind, restart from now.

@@ -1,0 +1,207 @@
+/**
+ * The real world for the agent loop: VRRP sockets pooled per interface, family and group
+ * (keepalived's socket pool), one receive Worker, libnl for addresses and routes, AF_PACKET
+ * for GARP / unsolicited NA, the link monitor for FAULT, and detached notify scripts.
+ */
+import type { ConsolaInstance } from "consola";
+import type { ScriptCommand } from "../config/lines/shell.ts";
+import { formatIp, type IpAddr, parseIp } from "../core/net/ip.ts";
+import { Announcer, ipv6Forwarding } from "../io/announcer.ts";
+import { linkUsable, primaryAddress } from "../io/interfaces.ts";
+import { startLinkMonitor } from "../io/link-monitor.ts";
+import {
+  addAddress,
+  addRoute,
+  addRule,
+  closeNetlink,
+  deleteAddress,
+  deleteRoute,
+  deleteRule,
+  findAddresses,
+} from "../io/netlink.ts";
+import { Receiver, type RxPacket } from "../io/receiver.ts";
+import { openVrrpSocket, type VrrpSocket } from "../io/vrrp-socket.ts";
+import type { AgentIo, InstanceIo, LinkChange, Packet } from "./io.ts";
+import type { InstancePlan, InterfaceResolver } from "./params.ts";
+
+interface Pooled {
+  readonly sock: VrrpSocket;
+  users: number;
+}
+
+export interface RealIoOptions {
+  readonly garpIntervalMs?: number;
+  readonly naIntervalMs?: number;
+}
+
+export class RealIo implements AgentIo, InterfaceResolver {
+  private readonly pool = new Map<string, Pooled>();
+  private readonly keyOfFd = new Map<number, string>();
+  private readonly receiver: Receiver;
+  private readonly announcer: Announcer;
+  private packetCb: ((key: string, p: Packet) => void) | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private monitor: { stop(): Promise<void> } | undefined;
+  private started = false;
+
+  constructor(
+    private readonly log: ConsolaInstance,
+    opts: RealIoOptions = {},
+  ) {
+    this.receiver = new Receiver((p) => this.onRx(p), {
+      onError: (e) => log.warn(`receive: ${e.message}`),
+    });
+    this.announcer = new Announcer({
+      garpIntervalMs: opts.garpIntervalMs ?? 0,
+      naIntervalMs: opts.naIntervalMs ?? 0,
+    });
+  }
+
+  nowMs(): number {
+    return performance.now();
+  }
+
+  schedule(atMs: number | undefined, fn: () => void): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer =
+      atMs === undefined ? undefined : setTimeout(fn, Math.max(0, atMs - performance.now()));
+  }
+
+  primaryAddress(ifname: string, family: 4 | 6): IpAddr | undefined {
+    return primaryAddress(ifname, family);
+  }
+
+  async open(plan: InstancePlan): Promise<InstanceIo> {
+    if (!this.started) {
+      await this.receiver.start();
+      this.started = true;
+    }
+    const key = `${plan.ifname}|${plan.family}|${plan.unicast ? `u ${formatIp(plan.source)}` : `m ${formatIp(plan.group)}`}`;
+    let pooled = this.pool.get(key);
+    if (!pooled) {
+      const sock = openVrrpSocket({
+        ifname: plan.ifname,
+        family: plan.family,
+        unicast: plan.unicast,
+        group: plan.group,
+        sourceAddress: plan.source,
+        ...(plan.unicast && plan.family === 6 ? { ttl: plan.ttl } : {}),
+      });
+      pooled = { sock, users: 0 };
+      this.pool.set(key, pooled);
+      this.keyOfFd.set(sock.fd, key);
+      this.receiver.add(sock.fd, plan.family);
+    }
+    pooled.users++;
+    return this.instanceIo(plan, key, pooled);
+  }
+
+  private instanceIo(plan: InstancePlan, key: string, pooled: Pooled): InstanceIo {
+    const addrs = [...plan.vips, ...plan.evips];
+    const each = (what: string, fn: () => unknown) => {
+      try {
+        fn();
+      } catch (e) {
+        this.log.error(`(${plan.name}) ${what}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    };
+    return {
+      socketKey: key,
+      send: (bytes, dst) => {
+        pooled.sock.send(bytes, dst);
+      },
+      addVips: () => {
+        for (const a of addrs) each(`add ${a.address}`, () => addAddress(a, plan.ifname));
+        for (const r of plan.routes) each(`add route ${r.to}`, () => addRoute(r));
+        for (const r of plan.rules) each("add rule", () => addRule(r));
+      },
+      removeVips: () => {
+        for (const r of plan.rules) each("delete rule", () => deleteRule(r));
+        for (const r of plan.routes) each(`delete route ${r.to}`, () => deleteRoute(r));
+        for (const a of addrs) each(`delete ${a.address}`, () => deleteAddress(a, plan.ifname));
+      },
+      garp: (repeat) => this.announce(plan, repeat),
+      removeLeftovers: () => {
+        const { present } = findAddresses(plan.ifname, addrs);
+        for (const a of present)
+          each(`delete leftover ${a.address}`, () => deleteAddress(a, plan.ifname));
+        return present.length;
+      },
+      linkUp: () => linkUsable(plan.ifname),
+      close: () => {
+        pooled.users--;
+      },
+    };
+  }
+
+  /** GARP for IPv4, unsolicited NA for IPv6, `repeat` times each, paced by the announcer. */
+  private announce(plan: InstancePlan, repeat: number): void {
+    for (const a of [...plan.vips, ...plan.evips]) {
+      const ip = parseIp(a.address.split("/")[0] ?? "");
+      if (!ip) continue;
+      const dev = a.dev ?? plan.ifname;
+      for (let n = 0; n < repeat; n++) {
+        const sent =
+          ip.family === 4
+            ? this.announcer.garp(dev, ip)
+            : this.announcer.unsolicitedNa(dev, ip, ipv6Forwarding(dev));
+        sent.catch((e: unknown) =>
+          this.log.warn(
+            `(${plan.name}) announce ${a.address} on ${dev}: ${e instanceof Error ? e.message : String(e)}`,
+          ),
+        );
+      }
+    }
+  }
+
+  onPacket(cb: (key: string, p: Packet) => void): void {
+    this.packetCb = cb;
+  }
+
+  private onRx(p: RxPacket): void {
+    if (p.truncated) return;
+    const key = this.keyOfFd.get(p.fd);
+    if (key) this.packetCb?.(key, p);
+  }
+
+  async onLink(cb: (c: LinkChange) => void): Promise<void> {
+    this.monitor = await startLinkMonitor(
+      (e) => {
+        if (e.kind === "link" && e.ifname)
+          cb({ ifname: e.ifname, up: e.action === "new" && e.up && e.running });
+      },
+      { onError: (e) => this.log.warn(`link monitor: ${e.message}`) },
+    );
+  }
+
+  runScript(cmd: ScriptCommand, extraArgs: readonly string[], why: string): void {
+    try {
+      const child = Bun.spawn([...cmd.command, ...extraArgs], {
+        stdin: "ignore",
+        stdout: "ignore",
+        stderr: "ignore",
+      });
+      child.exited.then((code) => {
+        if (code !== 0) this.log.warn(`${why}: ${cmd.command[0]} exited with ${code}`);
+      });
+      child.unref();
+    } catch (e) {
+      this.log.error(
+        `${why}: cannot run ${cmd.command[0]}: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    this.schedule(undefined, () => {});
+    await this.monitor?.stop();
+    for (const [, p] of this.pool) {
+      await this.receiver.remove(p.sock.fd);
+      p.sock.close();
+    }
+    this.pool.clear();
+    await this.receiver.stop();
+    this.announcer.close();
+    closeNetlink();
+  }
+}
