@@ -158,7 +158,7 @@ export class Agent {
 
   private onLink(c: LinkChange): void {
     for (const r of this.running.values()) {
-      if (r.plan.ifname !== c.ifname) continue;
+      if (!r.plan.tracked.includes(c.ifname)) continue;
       this.dispatch(r, { type: "fault", reason: `interface ${c.ifname} down`, on: !c.up });
     }
   }

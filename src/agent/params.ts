@@ -21,9 +21,24 @@ export interface InterfaceResolver {
   primaryAddress(ifname: string, family: 4 | 6): IpAddr | undefined;
 }
 
+/** keepalived's use_vmac (reference §2.12): a macvlan carrying the virtual MAC. */
+export interface VmacPlan {
+  readonly name: string;
+  readonly mac: string;
+  readonly parent: string;
+  /** vmac_xmit_base: adverts on the parent, only the VIPs on the VMAC. */
+  readonly xmitBase: boolean;
+}
+
 export interface InstancePlan {
   readonly name: string;
+  /** The interface adverts go out on (the VMAC unless vmac_xmit_base). */
   readonly ifname: string;
+  /** Where the VIPs go by default (the VMAC when there is one). */
+  readonly vipDev: string;
+  /** Interfaces whose loss means FAULT: the configured one, and the VMAC. */
+  readonly tracked: readonly string[];
+  readonly vmac?: VmacPlan;
   readonly family: 4 | 6;
   readonly params: InstanceParams;
   readonly rx: Omit<ReceivingInstance, "priority" | "lastMasterSrc">;
@@ -59,6 +74,37 @@ export function planInstances(m: Model, resolve: InterfaceResolver): InstancePla
   );
 }
 
+function vmacOf(
+  name: string,
+  i: InstanceModel,
+  m: Model,
+  family: 4 | 6,
+  parent: string,
+): VmacPlan | undefined {
+  const v = i.use_vmac;
+  if (!v) return undefined;
+  if (family === 6)
+    throw new AgentError(
+      "E_CONFIG_INVALID",
+      `${name}: use_vmac with IPv6 is not supported yet`,
+      name,
+    );
+  const vrid = i.virtual_router_id ?? 0;
+  const hex = vrid.toString(16).padStart(2, "0");
+  // A MAC given with five octets gets the VRID appended (keepalived.conf(5) use_vmac).
+  const mac = v.mac
+    ? v.mac.split(":").length === 5
+      ? `${v.mac}:${hex}`
+      : v.mac
+    : `00:00:5e:00:01:${hex}`;
+  return {
+    name: v.interface ?? `${m.global_defs.vmac_prefix}.${vrid}`,
+    mac,
+    parent,
+    xmitBase: i.vmac_xmit_base ?? false,
+  };
+}
+
 function planInstance(
   name: string,
   i: InstanceModel,
@@ -81,7 +127,9 @@ function planInstance(
       name,
     );
   const g = m.global_defs;
+  const vmac = vmacOf(name, i, m, family, ifname);
   const configured = i.unicast_src_ip ?? i.mcast_src_ip;
+  // A VMAC has no address of its own: adverts leave with the parent's (keepalived does so).
   const source = configured ? ip(configured) : resolve.primaryAddress(ifname, family);
   if (!source)
     throw new AgentError(
@@ -143,9 +191,13 @@ function planInstance(
     ownerIgnoreAdverts: i.owner_ignore_adverts,
     checksumAsV2: i.v3_checksum_as_v2,
   };
+  const sendOn = vmac && !vmac.xmitBase ? vmac.name : ifname;
   return {
     name,
-    ifname,
+    ifname: sendOn,
+    vipDev: vmac ? vmac.name : ifname,
+    tracked: vmac ? [ifname, vmac.name] : [ifname],
+    ...(vmac ? { vmac } : {}),
     family,
     params,
     rx,

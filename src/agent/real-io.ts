@@ -14,15 +14,20 @@ import {
   addRoute,
   addRule,
   closeNetlink,
+  createMacvlan,
   deleteAddress,
+  deleteLink,
   deleteRoute,
   deleteRule,
   findAddresses,
+  linkInfo,
+  setLinkUp,
 } from "../io/netlink.ts";
 import { Receiver, type RxPacket } from "../io/receiver.ts";
+import { setSysctl } from "../io/sysctl.ts";
 import { openVrrpSocket, type VrrpSocket } from "../io/vrrp-socket.ts";
 import type { AgentIo, InstanceIo, LinkChange, Packet } from "./io.ts";
-import type { InstancePlan, InterfaceResolver } from "./params.ts";
+import type { InstancePlan, InterfaceResolver, VmacPlan } from "./params.ts";
 
 interface Pooled {
   readonly sock: VrrpSocket;
@@ -43,6 +48,7 @@ export class RealIo implements AgentIo, InterfaceResolver {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private monitor: { stop(): Promise<void> } | undefined;
   private started = false;
+  private readonly vmacs = new Set<string>();
 
   constructor(
     private readonly log: ConsolaInstance,
@@ -76,6 +82,7 @@ export class RealIo implements AgentIo, InterfaceResolver {
       await this.receiver.start();
       this.started = true;
     }
+    if (plan.vmac) this.ensureVmac(plan.vmac);
     const key = `${plan.ifname}|${plan.family}|${plan.unicast ? `u ${formatIp(plan.source)}` : `m ${formatIp(plan.group)}`}`;
     let pooled = this.pool.get(key);
     if (!pooled) {
@@ -96,8 +103,37 @@ export class RealIo implements AgentIo, InterfaceResolver {
     return this.instanceIo(plan, key, pooled);
   }
 
+  /** Create the VMAC (macvlan, private mode) and set the sysctls keepalived sets (§2.12). */
+  private ensureVmac(v: VmacPlan): void {
+    if (this.vmacs.has(v.name)) return;
+    // One left by a crashed run is recreated, so it comes back clean (no stale addresses).
+    if (linkInfo(v.name)?.kind === "macvlan") deleteLink(v.name, { kind: "macvlan" });
+    // Every node's VMAC has the same MAC: a kernel-made EUI-64 link-local would be the same
+    // address on every node, so address generation is off (keepalived, issue #2296).
+    createMacvlan({
+      parent: v.parent,
+      name: v.name,
+      mac: v.mac,
+      mode: "private",
+      ipv6AddrGenNone: true,
+    });
+    setLinkUp(v.name);
+    this.vmacs.add(v.name);
+    // Answer ARP for the VIPs only from the VMAC, and accept our own source (keepalived).
+    setSysctl(`net/ipv4/conf/${v.name}/arp_ignore`, "1", this.log);
+    setSysctl(`net/ipv4/conf/${v.name}/accept_local`, "1", this.log);
+    setSysctl(`net/ipv4/conf/${v.name}/rp_filter`, "0", this.log);
+    setSysctl(`net/ipv4/conf/${v.parent}/arp_ignore`, "1", this.log);
+    setSysctl(`net/ipv4/conf/${v.parent}/arp_filter`, "1", this.log);
+  }
+
   private instanceIo(plan: InstancePlan, key: string, pooled: Pooled): InstanceIo {
-    const addrs = [...plan.vips, ...plan.evips];
+    // With a VMAC, addresses on the parent interface (or on no interface) move onto it.
+    const onDev = (a: (typeof plan.vips)[number]) =>
+      a.dev === undefined || (plan.vmac !== undefined && a.dev === plan.vmac.parent)
+        ? { ...a, dev: plan.vipDev }
+        : a;
+    const addrs = [...plan.vips, ...plan.evips].map(onDev);
     const each = (what: string, fn: () => unknown) => {
       try {
         fn();
@@ -111,23 +147,32 @@ export class RealIo implements AgentIo, InterfaceResolver {
         pooled.sock.send(bytes, dst);
       },
       addVips: () => {
-        for (const a of addrs) each(`add ${a.address}`, () => addAddress(a, plan.ifname));
+        for (const a of addrs) each(`add ${a.address}`, () => addAddress(a, plan.vipDev));
         for (const r of plan.routes) each(`add route ${r.to}`, () => addRoute(r));
         for (const r of plan.rules) each("add rule", () => addRule(r));
       },
       removeVips: () => {
         for (const r of plan.rules) each("delete rule", () => deleteRule(r));
         for (const r of plan.routes) each(`delete route ${r.to}`, () => deleteRoute(r));
-        for (const a of addrs) each(`delete ${a.address}`, () => deleteAddress(a, plan.ifname));
+        for (const a of addrs) each(`delete ${a.address}`, () => deleteAddress(a, plan.vipDev));
       },
       garp: (repeat) => this.announce(plan, repeat),
       removeLeftovers: () => {
-        const { present } = findAddresses(plan.ifname, addrs);
-        for (const a of present)
-          each(`delete leftover ${a.address}`, () => deleteAddress(a, plan.ifname));
-        return present.length;
+        // A crashed run may have left them on the VMAC or, before use_vmac, on the parent.
+        const places = [...new Set([plan.vipDev, ...(plan.vmac ? [plan.vmac.parent] : [])])];
+        let n = 0;
+        for (const dev of places) {
+          const { present } = findAddresses(
+            dev,
+            addrs.map((a) => ({ ...a, dev })),
+          );
+          for (const a of present)
+            each(`delete leftover ${a.address} on ${dev}`, () => deleteAddress(a, dev));
+          n += present.length;
+        }
+        return n;
       },
-      linkUp: () => linkUsable(plan.ifname),
+      linkUp: () => plan.tracked.every((i) => linkUsable(i)),
       close: () => {
         pooled.users--;
       },
@@ -139,7 +184,8 @@ export class RealIo implements AgentIo, InterfaceResolver {
     for (const a of [...plan.vips, ...plan.evips]) {
       const ip = parseIp(a.address.split("/")[0] ?? "");
       if (!ip) continue;
-      const dev = a.dev ?? plan.ifname;
+      const dev =
+        a.dev === undefined || (plan.vmac && a.dev === plan.vmac.parent) ? plan.vipDev : a.dev;
       for (let n = 0; n < repeat; n++) {
         const sent =
           ip.family === 4
@@ -202,6 +248,14 @@ export class RealIo implements AgentIo, InterfaceResolver {
     this.pool.clear();
     await this.receiver.stop();
     this.announcer.close();
+    // keepalived deletes its VMACs at shutdown (§2.17).
+    for (const name of this.vmacs) {
+      try {
+        deleteLink(name, { kind: "macvlan" });
+      } catch (e) {
+        this.log.warn(`delete ${name}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
     closeNetlink();
   }
 }
