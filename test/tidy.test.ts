@@ -29,7 +29,8 @@ function part(abs: string): string {
 /** Which parts each part may import (itself always). */
 const ALLOWED: Record<string, readonly string[]> = {
   main: ["cli"],
-  cli: ["agent", "config", "core", "io", "log", "errors", "version"],
+  cli: ["agent", "config", "core", "io", "log", "errors", "version", "demo"],
+  demo: ["agent", "config", "core", "io", "log", "errors"],
   agent: ["core", "config", "io", "log", "errors"],
   config: ["core", "errors", "log"],
   io: ["native", "core", "errors", "log"],

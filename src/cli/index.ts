@@ -8,11 +8,12 @@ import { VERSION } from "../version.ts";
 import check from "./check.ts";
 import { EXIT, writeErr, writeOut } from "./common.ts";
 import convert from "./convert.ts";
+import demo from "./demo.ts";
 import run from "./run.ts";
 import version from "./version.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: each command has its own args type
-export const commands: Record<string, CommandDef<any>> = { run, check, convert, version };
+export const commands: Record<string, CommandDef<any>> = { run, check, convert, demo, version };
 
 export const root = {
   meta: {
