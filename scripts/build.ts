@@ -8,7 +8,11 @@ import { mkdirSync, statSync } from "node:fs";
 import pkg from "../package.json" with { type: "json" };
 
 /** Every entrypoint: main first, then each Worker the agent starts. */
-export const ENTRYPOINTS = ["src/main.ts", "src/io/rx-worker.ts", "src/io/link-monitor-worker.ts"] as const;
+export const ENTRYPOINTS = [
+  "src/main.ts",
+  "src/io/rx-worker.ts",
+  "src/io/link-monitor-worker.ts",
+] as const;
 
 const TARGETS = {
   x64: { target: "bun-linux-x64", outfile: "dist/agent" },
