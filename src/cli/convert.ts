@@ -1,7 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { defineCommand } from "citty";
-import { emitKeepalived } from "../config/emit-keepalived.ts";
-import { emitToml } from "../config/emit-toml.ts";
+import { convertDoc } from "../config/convert.ts";
 import { formatOf, loadConfig } from "../config/load.ts";
 import { AgentError } from "../errors.ts";
 import {
@@ -45,8 +44,14 @@ export default defineCommand({
     }
     const to = args.to ?? (formatOf(path) === "toml" ? "keepalived" : "toml");
     const header = `Converted by agent convert from ${path}${loaded.format === "keepalived" ? " (includes and parameters expanded)" : ""}`;
-    const raw = loaded.raw as Record<string, unknown>;
-    const text = to === "toml" ? emitToml(raw, header) : emitKeepalived(raw, header);
+    // Read back before anything is written: a value the other syntax cannot carry is
+    // refused rather than written as something else.
+    const out = convertDoc(loaded.raw as Record<string, unknown>, to, header);
+    if (!out.ok) {
+      writeErr(`${path}: cannot convert to ${to} without loss: ${out.message}\n`);
+      return EXIT.INVALID;
+    }
+    const text = out.text;
     if (args.output) {
       try {
         writeFileSync(args.output, text);

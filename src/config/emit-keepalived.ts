@@ -1,4 +1,6 @@
 /** Write a document in keepalived.conf syntax, walking the schema so every block is in order. */
+import type { Path } from "./path.ts";
+import type { ArgCodec } from "./schema/args.ts";
 import { quoteIfNeeded } from "./schema/atoms.ts";
 import type { AnySpec, BlockSpec, Fields } from "./schema/dsl.ts";
 import { rootSpec } from "./schema/root.ts";
@@ -6,73 +8,100 @@ import { rootSpec } from "./schema/root.ts";
 type Obj = Record<string, unknown>;
 const INDENT = "    ";
 
-export function emitKeepalived(doc: Obj, header?: string): string {
-  const out: string[] = [];
-  if (header) for (const l of header.split("\n")) out.push(`! ${l}`);
-  writeBlock(rootSpec as unknown as BlockSpec<Fields>, doc, 0, out);
-  return `${out.join("\n")}\n`;
+/** The lines written so far and, when asked for, the document path each one writes. */
+class Out {
+  readonly lines: string[] = [];
+  constructor(readonly paths: Path[] | undefined) {}
+
+  put(depth: number, text: string, path: Path): void {
+    this.lines.push(INDENT.repeat(depth) + text);
+    this.paths?.push(path);
+  }
+  blank(path: Path): void {
+    this.lines.push("");
+    this.paths?.push(path);
+  }
 }
 
-function put(out: string[], depth: number, text: string): void {
-  out.push(INDENT.repeat(depth) + text);
+/**
+ * `paths`, if given, receives for each line of the result (0-based) the path of what it
+ * writes, so a line keepalived cannot read can be traced to its value (see convert.ts).
+ */
+export function emitKeepalived(doc: Obj, header?: string, paths?: Path[]): string {
+  const out = new Out(paths);
+  if (header) for (const l of header.split("\n")) out.put(0, `! ${l}`, []);
+  writeBlock(rootSpec as unknown as BlockSpec<Fields>, doc, [], 0, out);
+  return `${out.lines.join("\n")}\n`;
 }
 
-function writeBlock(spec: BlockSpec<Fields>, obj: Obj, depth: number, out: string[]): void {
+function writeBlock(spec: BlockSpec<Fields>, obj: Obj, path: Path, depth: number, out: Out): void {
   for (const [key, child] of Object.entries(spec.fields)) {
     const v = obj[key];
     if (v === undefined) continue;
     // Separate top-level blocks with a blank line, as keepalived's own samples do.
-    if (depth === 0 && out.length && child.kind !== "arg") out.push("");
-    writeField(key, child, v, depth, out);
+    if (depth === 0 && out.lines.length && child.kind !== "arg") out.blank([key]);
+    writeField(key, child, v, [...path, key], depth, out);
   }
 }
 
-function writeField(key: string, spec: AnySpec, v: unknown, depth: number, out: string[]): void {
+function writeField(key: string, spec: AnySpec, v: unknown, p: Path, depth: number, out: Out) {
   switch (spec.kind) {
     case "arg": {
       const a = spec.codec.toArgs(v);
-      if (a !== undefined) put(out, depth, a === "" ? key : `${key} ${a}`);
+      if (a !== undefined) out.put(depth, a === "" ? key : `${key} ${a}`, p);
       return;
     }
     case "multi":
-      for (const item of v as unknown[]) {
+      (v as unknown[]).forEach((item, i) => {
         const a = spec.codec.toArgs(item);
-        if (a !== undefined) put(out, depth, a === "" ? key : `${key} ${a}`);
-      }
+        if (a !== undefined) out.put(depth, a === "" ? key : `${key} ${a}`, [...p, i]);
+      });
       return;
     case "block":
-      put(out, depth, `${key} {`);
-      writeBlock(spec, v as Obj, depth + 1, out);
-      put(out, depth, "}");
+      out.put(depth, `${key} {`, p);
+      writeBlock(spec, v as Obj, p, depth + 1, out);
+      out.put(depth, "}", p);
       return;
     case "named":
       for (const [name, body] of Object.entries(v as Record<string, Obj>)) {
-        put(out, depth, `${key} ${quoteIfNeeded(name)} {`);
-        writeBlock(spec.block, body, depth + 1, out);
-        put(out, depth, "}");
+        out.put(depth, `${key} ${quoteIfNeeded(name)} {`, [...p, name]);
+        writeBlock(spec.block, body, [...p, name], depth + 1, out);
+        out.put(depth, "}", [...p, name]);
       }
       return;
     case "namedLines":
       for (const [name, items] of Object.entries(v as Record<string, unknown[]>)) {
-        put(out, depth, `${key} ${quoteIfNeeded(name)} {`);
-        for (const item of items) put(out, depth + 1, spec.lines.codec.toArgs(item) ?? "");
-        put(out, depth, "}");
+        out.put(depth, `${key} ${quoteIfNeeded(name)} {`, [...p, name]);
+        writeItems(spec.lines.codec, items, [...p, name], depth + 1, out);
+        out.put(depth, "}", [...p, name]);
       }
       return;
     case "repeat":
-      for (const item of v as Obj[]) {
+      (v as Obj[]).forEach((item, i) => {
         const head = spec.head.toArgs(item);
-        put(out, depth, head ? `${key} ${head} {` : `${key} {`);
+        out.put(depth, head ? `${key} ${head} {` : `${key} {`, [...p, i]);
         const rest: Obj = {};
         for (const [k, x] of Object.entries(item)) if (!spec.head.keys.includes(k)) rest[k] = x;
-        writeBlock(spec.block, rest, depth + 1, out);
-        put(out, depth, "}");
-      }
+        writeBlock(spec.block, rest, [...p, i], depth + 1, out);
+        out.put(depth, "}", [...p, i]);
+      });
       return;
     case "lines":
-      put(out, depth, `${key} {`);
-      for (const item of v as unknown[]) put(out, depth + 1, spec.codec.toArgs(item) ?? "");
-      put(out, depth, "}");
+      out.put(depth, `${key} {`, p);
+      writeItems(spec.codec, v as unknown[], p, depth + 1, out);
+      out.put(depth, "}", p);
       return;
   }
+}
+
+function writeItems(
+  codec: ArgCodec<unknown>,
+  items: readonly unknown[],
+  p: Path,
+  depth: number,
+  out: Out,
+): void {
+  items.forEach((item, i) => {
+    out.put(depth, codec.toArgs(item) ?? "", [...p, i]);
+  });
 }

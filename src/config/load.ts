@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { AgentError } from "../errors.ts";
-import { type Diagnostic, Diags, sortDiagnostics } from "./diag.ts";
+import { type Diagnostic, Diags, MAX_DIAGNOSTICS, sortDiagnostics } from "./diag.ts";
 import { nodeHostView } from "./host-view.ts";
 import { nodeHost } from "./keepalived/host.ts";
 import { preprocess } from "./keepalived/lexer.ts";
@@ -32,6 +32,10 @@ export interface LoadOptions {
   readonly strict?: boolean;
   readonly host?: HostView;
   readonly sourceHost?: SourceHost;
+  /** keepalived syntax: lines the preprocessor may read or generate (MAX_PREPROCESSED_LINES). */
+  readonly maxLines?: number;
+  /** Diagnostics kept before one `too-many-diagnostics` summary (MAX_DIAGNOSTICS). */
+  readonly maxDiagnostics?: number;
 }
 
 export interface Loaded {
@@ -68,7 +72,7 @@ export function loadText(
   format: ConfigFormat,
   opts: LoadOptions = {},
 ): Loaded {
-  const diags = new Diags();
+  const diags = new Diags(opts.maxDiagnostics ?? MAX_DIAGNOSTICS);
   const root = rootSpec as unknown as BlockSpec<Fields>;
   let raw: RawDoc;
   let locs: LocTable;
@@ -81,7 +85,8 @@ export function loadText(
       ...host,
       readFile: (p) => (p === file ? text : host.readFile(p)),
     };
-    const lines = preprocess(file, withText, diags);
+    const pre = opts.maxLines === undefined ? {} : { maxLines: opts.maxLines };
+    const lines = preprocess(file, withText, diags, pre);
     const stmts = parseStatements(lines, diags);
     locs = new LocTable({ file, line: 1, col: 1 });
     raw = lowerBlock(stmts, root, [], {}, { diags, locs }) as RawDoc;
@@ -90,6 +95,7 @@ export function loadText(
   const model = normalize(raw, cx);
   validate(model, cx);
   if (!opts.offline) validateHost(model, cx, opts.host ?? nodeHostView());
+  diags.finish();
   let list = sortDiagnostics(diags.list);
   if (opts.strict)
     list = list.map((d) => (d.severity === "warning" ? { ...d, severity: "error" as const } : d));

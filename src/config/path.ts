@@ -20,9 +20,16 @@ export function showPath(path: Path): string {
   return out;
 }
 
-/** Where each path of a document was defined; lookups fall back to the nearest ancestor. */
+/**
+ * Where each path of a document was defined; lookups fall back to the nearest ancestor.
+ * Paths are model paths; `remap` records where the model's indices differ from the
+ * source's (the TOML front end drops an array element that fails to read, so later
+ * elements move down by one in the model but not in the file).
+ */
 export class LocTable {
   private readonly map = new Map<string, Loc>();
+  /** Model prefix → source prefix of the same length (only the last index differs). */
+  private readonly remaps = new Map<string, Path>();
 
   /** `lookup` answers paths nobody `set` (the TOML front end's locator). */
   constructor(
@@ -40,8 +47,35 @@ export class LocTable {
     if (!this.map.has(k)) this.map.set(k, loc);
   }
 
+  /**
+   * Model path `model` was written at source path `source`, and so was everything below it.
+   * `model`'s parents are source paths: record a level's remaps while reading that level,
+   * after its parents' elements were placed, and read in order (see `toSource`).
+   */
+  remap(model: Path, source: Path): void {
+    this.remaps.set(pathKey(model), source);
+  }
+
   get(path: Path): Loc | undefined {
-    return this.map.get(pathKey(path)) ?? this.lookup?.(path);
+    const p = this.toSource(path);
+    return this.map.get(pathKey(p)) ?? this.lookup?.(p);
+  }
+
+  /**
+   * The source path of a model path: prefixes are translated shortest first, each at most
+   * once, so a translated parent is never translated again by a sibling's remap (model
+   * index 0 → source 1 must not go on to 1 → 2). Source paths used while reading pass
+   * through unchanged: a remap is only recorded for an index already passed in the source.
+   */
+  private toSource(path: Path): Path {
+    if (this.remaps.size === 0) return path;
+    let cur = path;
+    for (let n = 1; n <= cur.length; n++) {
+      if (typeof cur[n - 1] !== "number") continue;
+      const to = this.remaps.get(pathKey(cur.slice(0, n)));
+      if (to) cur = [...to, ...cur.slice(n)];
+    }
+    return cur;
   }
 
   /** The location of `path`, or of its nearest located ancestor, or of the file itself. */

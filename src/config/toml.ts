@@ -36,12 +36,15 @@ export function readToml(
   });
   let doc: Obj;
   try {
-    doc = parse(text) as Obj;
+    // TOML integers are 64-bit; beyond 2^53 smol-toml gives a bigint (instead of refusing
+    // the document), which every codec reports at its key as out of range.
+    doc = parse(text, { integersAsBigInt: "asNeeded" }) as Obj;
   } catch (e) {
     if (e instanceof TomlError) {
       const first = e.message.split("\n")[0] ?? "invalid TOML";
+      const line = e.line || 1;
       diags.error(
-        { file, line: e.line || 1, col: e.column || 1 },
+        { file, line, col: charColumn(text, line, e.column || 1) },
         "toml-syntax",
         first.replace(/^Invalid TOML document: /, ""),
       );
@@ -50,6 +53,30 @@ export function readToml(
   }
   const cx: ReadCx = { diags, locs };
   return { raw: readBlock(doc, root, [], cx), locs };
+}
+
+/**
+ * smol-toml counts a column in UTF-16 code units; a Loc counts characters. Re-reads line
+ * `line` (smol-toml splits at "\n", dropping a "\r" before it) to convert.
+ */
+function charColumn(text: string, line: number, unitCol: number): number {
+  let start = 0;
+  for (let n = 1; n < line; n++) {
+    const nl = text.indexOf("\n", start);
+    if (nl < 0) return unitCol;
+    start = nl + 1;
+  }
+  const before = text.slice(start, start + unitCol - 1);
+  let pairs = 0;
+  for (let i = 0; i + 1 < before.length; i++) {
+    const c = before.charCodeAt(i);
+    const d = before.charCodeAt(i + 1);
+    if (c >= 0xd800 && c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+      pairs++;
+      i++;
+    }
+  }
+  return unitCol - pairs;
 }
 
 function report(cx: ReadCx, path: Path, issues: readonly Issue[]): void {
@@ -176,7 +203,9 @@ function readRepeat(x: unknown, spec: RepeatSpec<Fields, object>, path: Path, cx
     const rest: Obj = {};
     for (const [k, v] of Object.entries(item)) if (!spec.head.keys.includes(k)) rest[k] = v;
     const body = readBlock(rest, spec.block, p, cx);
-    if (head.value !== undefined) out.push({ ...head.value, ...body });
+    if (head.value === undefined) return;
+    if (out.length !== i) cx.locs.remap([...path, out.length], p);
+    out.push({ ...head.value, ...body });
   });
   return out;
 }
@@ -188,7 +217,10 @@ function readLines(x: unknown, spec: LinesSpec<unknown>, path: Path, cx: ReadCx)
     const p = Array.isArray(x) ? [...path, i] : path;
     const r = spec.codec.fromToml(item);
     report(cx, p, r.issues);
-    if (r.value !== undefined) out.push(r.value);
+    if (r.value === undefined) return;
+    // Later diagnostics name the model index; the file's element is at `i`.
+    if (out.length !== i) cx.locs.remap([...path, out.length], p);
+    out.push(r.value);
   });
   return out;
 }

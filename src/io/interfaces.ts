@@ -16,5 +16,5 @@ export function primaryAddress(ifname: string, family: 4 | 6): IpAddr | undefine
 /** Up and running (carrier): what keepalived requires to leave FAULT (reference §2.7). */
 export function linkUsable(ifname: string): boolean {
   const l = linkInfo(ifname);
-  return l?.up && l.running;
+  return l?.up === true && l.running;
 }

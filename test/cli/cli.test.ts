@@ -3,7 +3,7 @@
  * usage. Runs the agent from source in a child process, exactly as a user would.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { parse } from "smol-toml";
 import { agentCmd, type Ran, REPO, run } from "../helpers/env.ts";
@@ -169,6 +169,48 @@ describe("convert", () => {
     const r = agent("convert", "--config", p);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
+  });
+  // keepalived syntax has no escape for a double quote inside a value: the file would read
+  // back as something else, so nothing is written.
+  const QUOTED = `[vrrp_instance.VI_1]
+interface = "eth0"
+virtual_router_id = 51
+virtual_ipaddress = ["192.0.2.1"]
+
+[global_defs]
+router_id = 'lb "one"'
+`;
+  test("a value keepalived syntax cannot carry is refused (exit 1), naming it, and nothing is written", () => {
+    const p = file("quoted.toml", QUOTED);
+    const out = `${tmp}/quoted.conf`;
+    const r = agent("convert", "--config", p, "--to", "keepalived", "-o", out);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `${p}: cannot convert to keepalived without loss: global_defs.router_id: the value contains a double quote, which keepalived syntax cannot carry`,
+    );
+    expect(existsSync(out)).toBe(false);
+    expect(r.stdout).toBe("");
+    noTrace(r);
+  });
+  test("... also when writing to stdout", () => {
+    const p = file("quoted2.toml", QUOTED.replace(`'lb "one"'`, `"lb\\none"`));
+    const r = agent("convert", "--config", p);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("global_defs.router_id: the value contains a line break");
+    expect(r.stdout).toBe("");
+  });
+  test("a value keepalived can carry only quoted is written quoted and reads back the same", () => {
+    const p = file(
+      "at.toml",
+      QUOTED.replace(`router_id = 'lb "one"'`, `notification_email = ["@lb2", "a b"]`),
+    );
+    const out = `${tmp}/at.conf`;
+    expect(agent("convert", "--config", p, "-o", out).code).toBe(0);
+    expect(readFileSync(out, "utf8")).toContain('"@lb2"');
+    const models = [p, out].map((f) =>
+      JSON.parse(agent("check", "--config", f, "--print", "--json", "--offline").stdout),
+    );
+    expect(models[1]).toEqual(models[0]);
   });
   test("an unwritable output is reported, not thrown", () => {
     const r = agent("convert", "--config", LB1, "--output", `${tmp}/no/such/dir/x.toml`);

@@ -6,7 +6,8 @@
  * exactly; where a construct exists in both formats, both must give the same raw document.
  */
 import { describe, expect, test } from "bun:test";
-import type { Diagnostic, Severity } from "../../src/config/diag.ts";
+import { type Diagnostic, MAX_DIAGNOSTICS, type Severity } from "../../src/config/diag.ts";
+import { MAX_PREPROCESSED_LINES } from "../../src/config/keepalived/lexer.ts";
 import type { SourceHost } from "../../src/config/keepalived/types.ts";
 import { type ConfigFormat, type Loaded, loadText } from "../../src/config/load.ts";
 import { FILES, locate } from "./rule-cases.ts";
@@ -977,17 +978,31 @@ describe("TOML: values of the wrong shape", () => {
   });
 });
 
-describe("known bugs", () => {
+describe("fixed bugs (regressions)", () => {
   // BUG (keepalived/lexer-text.ts identityCols, and toml.ts reporting smol-toml's column):
   // Loc says "col counts characters", and toml-locate counts code points, but the keepalived
-  // front end and TOML syntax errors count UTF-16 code units: after a character outside the
-  // BMP every column is one too far to the right.
-  test.failing("keepalived: columns after a non-BMP character count characters", () => {
+  // front end and TOML syntax errors counted UTF-16 code units: after a character outside
+  // the BMP every column was one too far to the right.
+  test("keepalived: columns after a non-BMP character count characters", () => {
     const { text, line, col } = locate('global_defs {\n  router_id "😀" ‸5\n}\n');
     expect(briefs(ka(text))).toEqual([[line, col, "warning", "extra-argument"]]);
   });
-  test.failing("TOML: syntax error columns after a non-BMP character count characters", () => {
+  test("keepalived: columns on lines without a comment, and of a NUL, count characters", () => {
+    const a = locate("global_defs {\n  router_id 😀😀x ‸5\n}\n");
+    expect(briefs(ka(a.text))).toEqual([[a.line, a.col, "warning", "extra-argument"]]);
+    const b = locate("global_defs {\n  router_id 😀‸\0\n}\n");
+    expect(briefs(ka(b.text))).toEqual([[b.line, b.col, "error", "line-has-nul"]]);
+  });
+  test("keepalived: a lone surrogate is one character, a pair after it is one more", () => {
+    const { text, line, col } = locate("global_defs {\n  router_id \udc00\ud800😀 ‸5\n}\n");
+    expect(briefs(ka(text))).toEqual([[line, col, "warning", "extra-argument"]]);
+  });
+  test("TOML: syntax error columns after a non-BMP character count characters", () => {
     const { text, line, col } = locate('[global_defs]\nrouter_id = "😀" ‸x\n');
+    expect(briefs(toml(text))).toEqual([[line, col, "error", "toml-syntax"]]);
+  });
+  test("TOML: ... also on a later line, after CRLF line ends", () => {
+    const { text, line, col } = locate('# 😀\r\n[global_defs]\r\nrouter_id = "😀😀" ‸x\r\n');
     expect(briefs(toml(text))).toEqual([[line, col, "error", "toml-syntax"]]);
   });
   test("TOML: semantic diagnostics after a non-BMP character already count characters", () => {
@@ -997,12 +1012,78 @@ describe("known bugs", () => {
     ]);
   });
 
-  // BUG (toml.ts readToml): smol-toml is called without integersAsBigInt, so an integer
-  // beyond 2^53 — valid TOML, which allows any 64-bit integer — is reported as a syntax
-  // error ("cannot be represented losslessly") instead of out-of-range at its key; the
-  // bigint branches of atoms.ts int()/num() can never run.
-  test.failing("TOML: a 64-bit integer is out of range at its key, not a syntax error", () => {
+  // BUG (toml.ts readToml): smol-toml was called without integersAsBigInt, so an integer
+  // beyond 2^53 — valid TOML, which allows any 64-bit integer — was reported as a syntax
+  // error ("cannot be represented losslessly") instead of out-of-range at its key.
+  test("TOML: a 64-bit integer is out of range at its key, not a syntax error", () => {
     const r = toml("[global_defs]\nrandom_seed = 9223372036854775807\n");
     expect(briefs(r)).toEqual([[2, 1, "error", "out-of-range"]]);
+    expect(r.diagnostics[0]?.message).toContain("9223372036854775807 is out of range");
+  });
+  test("TOML: 64-bit integers in tuples, address lines and lists are out of range, never kept", () => {
+    const r = toml(`[global_defs]
+vrrp_garp_master_repeat = 9007199254740993
+[vrrp_instance.VI_1]
+interface = "eth0"
+virtual_router_id = 51
+track_script = [{ name = "chk", weight = -9223372036854775808 }]
+virtual_ipaddress = [{ address = "192.0.2.1", label = 1, scope = 9223372036854775807 }]
+[vrrp_script.chk]
+script = "/bin/true"
+`);
+    const bigs = r.diagnostics.filter((d) => d.line === 2 || d.line === 6);
+    expect(bigs.map((d) => d.code)).toEqual(["out-of-range", "out-of-range"]);
+    expect(r.diagnostics.some((d) => d.code === "toml-syntax")).toBe(false);
+    expect(JSON.stringify(r.raw, (_k, v) => (typeof v === "bigint" ? "BIG" : v))).not.toContain(
+      "BIG",
+    );
+  });
+});
+
+describe("what a small file can cost is bounded", () => {
+  const unknown = (n: number) => `global_defs {\n${"  frobnicate\n".repeat(n)}}\n`;
+
+  test("diagnostics past maxDiagnostics are counted in one final warning", () => {
+    const r = loadText(unknown(5), KA, "keepalived", { offline: true, maxDiagnostics: 3 });
+    expect(briefs(r)).toEqual([
+      [2, 3, "warning", "unknown-keyword"],
+      [3, 3, "warning", "unknown-keyword"],
+      [4, 3, "warning", "unknown-keyword"],
+      [5, 3, "warning", "too-many-diagnostics"],
+    ]);
+    expect(r.diagnostics[3]?.message).toBe(
+      "2 more diagnostics not shown: only the first 3 are kept",
+    );
+    expect(r.model).toBeDefined();
+  });
+
+  test("a dropped error makes the summary an error: no model from errors that did not fit", () => {
+    const text = `${unknown(3)}vrrp_instance VI_1 {\n  priority 300\n}\n`;
+    const r = loadText(text, KA, "keepalived", { offline: true, maxDiagnostics: 3 });
+    const last = r.diagnostics.find((d) => d.code === "too-many-diagnostics");
+    expect(last?.severity).toBe("error");
+    expect(last?.message).toMatch(/^\d+ more diagnostics \(\d+ of them errors\) not shown/);
+    expect(r.model).toBeUndefined();
+  });
+
+  test("maxLines bounds the preprocessor", () => {
+    const r = loadText("~SEQ(i, 1, 100) frobnicate\n", KA, "keepalived", {
+      offline: true,
+      maxLines: 10,
+    });
+    expect(r.diagnostics.filter((d) => d.code === "unknown-keyword")).toHaveLength(9);
+    expect(briefs(r).filter((b) => b[3] === "too-many-lines")).toEqual([
+      [1, 1, "error", "too-many-lines"],
+    ]);
+  });
+
+  test("by default, a 250,000-line ~SEQ stops at the line limit with at most 1,001 diagnostics", () => {
+    const r = ka("~SEQ(i, 1, 250000) frobnicate\n");
+    expect(r.diagnostics.map((d) => d.code)).toContain("too-many-lines");
+    expect(r.diagnostics.length).toBe(MAX_DIAGNOSTICS + 1);
+    const last = r.diagnostics.find((d) => d.code === "too-many-diagnostics");
+    expect(last?.message).toBe(
+      `${MAX_PREPROCESSED_LINES - 1 - (MAX_DIAGNOSTICS - 1)} more diagnostics not shown: only the first ${MAX_DIAGNOSTICS} are kept`,
+    );
   });
 });

@@ -1717,10 +1717,7 @@ describe("the case table", () => {
   });
 });
 
-/**
- * Bugs found while writing this file, kept as regression tests. The TOML index case
- * stays test.failing until toml.ts maps model indices back to the TOML array's.
- */
+/** Bugs found while writing this file, kept as regression tests. */
 /** A complete instance VI_1 with `body` lines added. */
 const instanceWith = (body: string) =>
   `vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n${body}  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n`;
@@ -1776,8 +1773,8 @@ describe("fixed bugs (regressions)", () => {
 
   // BUG (toml.ts readLines/readRepeat): an array element that fails to read is dropped, so
   // the model's indices no longer match the TOML array's, and a later diagnostic located
-  // by model index points at the wrong element. keepalived's front end records locations
-  // by model index and gets it right (checked here too).
+  // by model index pointed at the wrong element (fixed: LocTable.remap). keepalived's front
+  // end records locations by model index and gets it right (checked here too).
   const dupAfterBad = {
     keepalived: `vrrp_instance VI_1 {
   interface eth0
@@ -1802,8 +1799,7 @@ virtual_ipaddress = ["192.0.2.300", "192.0.2.1", ‸"192.0.2.1"]
       expect(dup && [dup.line, dup.col]).toEqual([line, col]);
     };
     const name = `${format}: duplicate-vip after an address that failed to read points at the duplicate`;
-    if (format === "toml") test.failing(name, run);
-    else test(name, run);
+    test(name, run);
   }
 
   // BUG (validate.ts validateAddresses): keepalived refuses a VRRPv3 instance with no

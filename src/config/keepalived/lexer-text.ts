@@ -35,11 +35,43 @@ export function richOf(text: string, firstCol = 1): Rich {
   return { text, cols: identityCols(text.length, firstCol), chain: null };
 }
 
+const SURROGATE = /[\ud800-\udfff]/;
+
+/**
+ * Columns count characters (Unicode code points, see Loc), not UTF-16 units: both halves
+ * of a surrogate pair get the pair's column. Only lines holding a surrogate need this.
+ */
+function charCols(text: string): number[] {
+  const cols = new Array<number>(text.length);
+  let col = 0;
+  let high = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const low = c >= 0xdc00 && c <= 0xdfff;
+    if (!(low && high)) col++;
+    high = !low && c >= 0xd800 && c <= 0xdbff;
+    cols[i] = col;
+  }
+  return cols;
+}
+
+/** The character column of UTF-16 index `i` of a source line (i ≤ its length). */
+export function charColAt(text: string, i: number): number {
+  const before = text.slice(0, i + 1);
+  if (!SURROGATE.test(before)) return i + 1;
+  return colAt(richOfChars(before), i);
+}
+
+function richOfChars(text: string): Rich {
+  return { text, cols: charCols(text), chain: null };
+}
+
 /**
  * A source line as decomment() would leave it, built directly (one cols array) when the
- * line holds no quote, comment or backslash: the common case.
+ * line holds no quote, comment, backslash or character outside the BMP: the common case.
  */
 export function sourceLine(raw: string, onOpenQuote?: (col: number) => void): Rich {
+  if (SURROGATE.test(raw)) return decomment(richOfChars(raw), onOpenQuote);
   if (COMMENT_OR_QUOTE.test(raw)) return decomment(richOf(raw), onOpenQuote);
   const start = skipBlanks(raw, 0);
   let end = raw.length;

@@ -25,6 +25,7 @@ import {
 } from "./lexer-params.ts";
 import { advance, type Gen, parseLst, parseSeq } from "./lexer-seq.ts";
 import {
+  charColAt,
   decomment,
   dirName,
   exceedsBytes,
@@ -38,8 +39,12 @@ import {
 } from "./lexer-text.ts";
 import type { SourceHost, SrcLine } from "./types.ts";
 
-/** Lines (read or generated) one preprocess may handle: stops runaway ~SEQ and includes. */
-export const MAX_PREPROCESSED_LINES = 1_000_000;
+/**
+ * Lines (read or generated) one preprocess may handle: stops runaway ~SEQ, parameters and
+ * includes. Ten times a generated 255-instance, 2,000-real-server configuration (~20,000
+ * lines), yet it bounds what a few hundred self-referencing bytes cost (about a second).
+ */
+export const MAX_PREPROCESSED_LINES = 200_000;
 /** Nested include depth; deeper means a loop through different names (e.g. symlinks). */
 export const MAX_INCLUDE_DEPTH = 64;
 
@@ -150,7 +155,8 @@ function physicalLine(st: State, pending: Pending, at: Origin, line: string): vo
   if (!take(st, at)) return;
   const nul = raw.indexOf("\0");
   if (nul >= 0) {
-    st.diags.error({ ...at, col: nul + 1 }, "line-has-nul", "line contains a NUL byte; ignored");
+    const col = charColAt(raw, nul);
+    st.diags.error({ ...at, col }, "line-has-nul", "line contains a NUL byte; ignored");
     stopCapture(st);
     return;
   }

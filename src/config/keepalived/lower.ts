@@ -36,13 +36,12 @@ export function lowerBlock(
     if (!(key in spec.fields)) {
       const alias = spec.aliases[word];
       if (!alias) {
+        // The suggestion costs an edit distance per known keyword: skip it once the
+        // message would be dropped anyway (a runaway expansion repeats one bad line).
         const known = [...Object.keys(spec.fields), ...Object.keys(spec.aliases)];
+        const hint = cx.diags.full ? "" : didYouMean(word, known);
         const where = path.length ? ` in ${blockName(path)}` : "";
-        cx.diags.warn(
-          st.kw,
-          "unknown-keyword",
-          `unknown keyword '${word}'${where}${didYouMean(word, known)}`,
-        );
+        cx.diags.warn(st.kw, "unknown-keyword", `unknown keyword '${word}'${where}${hint}`);
         continue;
       }
       if (alias.deprecated)

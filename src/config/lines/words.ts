@@ -29,7 +29,8 @@ export function splitWords(s: string): Words {
         // keepalived reports the unmatched quote and drops the rest of the line.
         issues.push({
           code: "unterminated-quote",
-          message: `unmatched '"' at column ${col}`,
+          // A message column counts characters, as a Loc does.
+          message: `unmatched '"' at column ${[...s.slice(0, i)].length + 1}`,
           at: toks.length,
         });
         break;

@@ -28,6 +28,18 @@ export { isFail };
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
 const INTEGER = /^[+-]?\d+$/;
 
+/**
+ * A TOML integer beyond 2^53 (smol-toml gives those as bigint): out of range unless it is
+ * within [min, max] and a number holds it exactly, so no bigint and no rounded value ever
+ * reaches the model.
+ */
+export function bigInRange(v: bigint, min: number, max: number, what: string): number | Fail {
+  const n = Number(v);
+  if (n < min || n > max || !Number.isSafeInteger(n))
+    return new Fail("out-of-range", `${v} is out of range: expected ${what}`);
+  return n;
+}
+
 export function int(min: number, max: number): Atom<number> {
   const what = `an integer in ${min}..${max}`;
   const inRange = (n: number): number | Fail =>
@@ -40,7 +52,7 @@ export function int(min: number, max: number): Atom<number> {
       return inRange(Number(text));
     },
     check(v) {
-      if (typeof v === "bigint") return inRange(Number(v));
+      if (typeof v === "bigint") return bigInRange(v, min, max, what);
       if (typeof v !== "number" || !Number.isInteger(v))
         return new Fail("bad-type", `expected ${what}, got ${describe(v)}`);
       return inRange(v);
@@ -62,7 +74,7 @@ export function num(min: number, max: number, unit = ""): Atom<number> {
       return inRange(Number(text));
     },
     check(v) {
-      if (typeof v === "bigint") return inRange(Number(v));
+      if (typeof v === "bigint") return bigInRange(v, min, max, what);
       if (typeof v !== "number" || !Number.isFinite(v))
         return new Fail("bad-type", `expected ${what}, got ${describe(v)}`);
       return inRange(v);
@@ -207,10 +219,13 @@ export function describe(v: unknown): string {
 /**
  * keepalived tokens are whitespace-separated and only double quotes group; write a value
  * so that it reads back as one token: quote it when it is empty or contains a space, tab,
- * brace, comment character or quote.
+ * brace, comment character or quote. A value that starts with `@`, `~` or `$` is quoted
+ * too: as the first word of a list line the preprocessor would take it for a conditional,
+ * a ~SEQ/~LST generator or a parameter definition. What no quoting can save (a `"`, a line
+ * break, a parameter reference) is caught by convert.ts reading the text back.
  */
 export function quoteIfNeeded(v: string): string {
-  if (v !== "" && !/[\s{}#!"]/.test(v)) return v;
+  if (v !== "" && !/[\s{}#!"]|^[@~$]/.test(v)) return v;
   return `"${v}"`;
 }
 

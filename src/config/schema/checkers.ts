@@ -54,7 +54,12 @@ const statusCode = {
     return m[2] === undefined ? String(a) : `${a}-${b}`;
   },
   check(v: unknown): string | Fail {
-    if (typeof v === "number") return this.parse(String(v));
+    if (typeof v === "number" || typeof v === "bigint") {
+      const t = String(v);
+      return /^\d{3}$/.test(t)
+        ? this.parse(t)
+        : new Fail("out-of-range", `${t} is not an HTTP status code (100-599)`);
+    }
     return typeof v === "string"
       ? this.parse(v)
       : new Fail("bad-type", 'expected a status code or "A-B"');

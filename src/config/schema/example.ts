@@ -25,8 +25,16 @@ export function exampleOf(spec: AnySpec): unknown {
   }
 }
 
+/**
+ * Every field once, except one that an earlier field switches off (`preempt` after
+ * `nopreempt`): keepalived syntax keeps only the later line and TOML reports the pair as a
+ * conflict, so a document holding both could not round-trip.
+ */
 export function exampleBlock(spec: BlockSpec<Fields>): Obj {
   const out: Obj = {};
-  for (const [k, child] of Object.entries(spec.fields)) out[k] = exampleOf(child);
+  for (const [k, child] of Object.entries(spec.fields)) {
+    const clashes = (child.clears ?? []).some((c) => c in out);
+    if (!clashes) out[k] = exampleOf(child);
+  }
   return out;
 }
