@@ -15,7 +15,7 @@ const INTRO = `# Configuration reference
 The agent reads two syntaxes into one model. A file whose name ends in \`.toml\` is TOML;
 anything else is keepalived syntax, read the way keepalived 2.2–2.4 reads it (comments,
 quoting, \`include\`, \`$PARAMETERS\`, \`@id\` lines, \`~SEQ\`/\`~LST\`). \`agent convert\` turns one
-into the other without loss, and \`agent check --print\` shows the normalized model (every
+into the other without loss (or refuses, naming the value keepalived syntax cannot carry), and \`agent check --print\` shows the normalized model (every
 default filled in) as TOML, or as JSON with \`--json\`.
 
 ## How keepalived syntax maps to TOML
