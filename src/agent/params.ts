@@ -17,6 +17,8 @@ import type { InstanceParams } from "../core/vrrp/types.ts";
 import { AgentError } from "../errors.ts";
 
 export interface InterfaceResolver {
+  /** Whether the interface exists now (keepalived refuses a missing one without dynamic_interfaces). */
+  interfaceExists?(ifname: string): boolean;
   /** The interface's primary IPv4 address, or its IPv6 link-local one (keepalived's default source). */
   primaryAddress(ifname: string, family: 4 | 6): IpAddr | undefined;
 }
@@ -127,6 +129,8 @@ function planInstance(
       name,
     );
   const g = m.global_defs;
+  if (resolve.interfaceExists && !resolve.interfaceExists(ifname))
+    throw new AgentError("E_INTERFACE", `${name}: interface ${ifname} does not exist`, ifname);
   const vmac = vmacOf(name, i, m, family, ifname);
   const configured = i.unicast_src_ip ?? i.mcast_src_ip;
   // A VMAC has no address of its own: adverts leave with the parent's (keepalived does so).

@@ -77,6 +77,10 @@ export class RealIo implements AgentIo, InterfaceResolver {
     return primaryAddress(ifname, family);
   }
 
+  interfaceExists(ifname: string): boolean {
+    return linkInfo(ifname) !== undefined;
+  }
+
   async open(plan: InstancePlan): Promise<InstanceIo> {
     if (!this.started) {
       await this.receiver.start();
