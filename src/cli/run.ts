@@ -50,7 +50,10 @@ export default defineCommand({
         "agent run needs root (raw sockets and netlink: CAP_NET_RAW and CAP_NET_ADMIN)",
       );
     const g = loaded.model.global_defs;
-    const io = new RealIo(logger("io"), { garpIntervalMs: g.vrrp_garp_interval * 1000, naIntervalMs: g.vrrp_gna_interval * 1000 });
+    const io = new RealIo(logger("io"), {
+      garpIntervalMs: g.vrrp_garp_interval * 1000,
+      naIntervalMs: g.vrrp_gna_interval * 1000,
+    });
     const agent = new Agent(planInstances(loaded.model, io), io, logger("vrrp"));
     const stopped = new Promise<void>((resolve) => {
       const stop = (sig: string) => {
