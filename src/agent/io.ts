@@ -15,6 +15,8 @@ export interface Packet {
   readonly ttl: number | undefined;
   /** IPv4: IP header + VRRP; IPv6: the VRRP message. */
   readonly bytes: Uint8Array;
+  /** When it was read, on the agent's clock (nowMs); timers run from here. */
+  readonly rxAtMs?: number;
 }
 
 /** What an instance can do to the world. */

@@ -62,9 +62,12 @@ export class Agent {
     await this.io.close();
   }
 
-  /** Feed one event to an instance (through its sync group, if any), act, re-arm the timer. */
-  dispatch(r: Running, e: Event): void {
-    const now = this.io.nowMs();
+  /**
+   * Feed one event to an instance (through its sync group, if any), act, re-arm the timer.
+   * `atMs` is when it happened, if earlier than now (a packet's receive time).
+   */
+  dispatch(r: Running, e: Event, atMs?: number): void {
+    const now = atMs ?? this.io.nowMs();
     const g = r.plan.syncGroup;
     if (g) this.dispatchGroup(g, r, e, now);
     else {
@@ -152,7 +155,7 @@ export class Agent {
       const c = classify(r.state, d.advert, r.plan.rx);
       r.state = c.state;
       this.act(r, c.actions);
-      if (c.event) this.dispatch(r, c.event);
+      if (c.event) this.dispatch(r, c.event, p.rxAtMs);
     }
   }
 

@@ -7,6 +7,7 @@ import type { ConsolaInstance } from "consola";
 import type { ScriptCommand } from "../config/lines/shell.ts";
 import { formatIp, type IpAddr, parseIp } from "../core/net/ip.ts";
 import { Announcer, ipv6Forwarding } from "../io/announcer.ts";
+import { monotonicMs } from "../io/clock.ts";
 import { linkUsable, primaryAddress } from "../io/interfaces.ts";
 import { startLinkMonitor } from "../io/link-monitor.ts";
 import {
@@ -46,6 +47,7 @@ export class RealIo implements AgentIo, InterfaceResolver {
   private readonly announcer: Announcer;
   private packetCb: ((key: string, p: Packet) => void) | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private onDeadline: (() => void) | undefined;
   private monitor: { stop(): Promise<void> } | undefined;
   private started = false;
   private readonly vmacs = new Set<string>();
@@ -56,6 +58,7 @@ export class RealIo implements AgentIo, InterfaceResolver {
   ) {
     this.receiver = new Receiver((p) => this.onRx(p), {
       onError: (e) => log.warn(`receive: ${e.message}`),
+      onTick: () => this.onDeadline?.(),
     });
     this.announcer = new Announcer({
       garpIntervalMs: opts.garpIntervalMs ?? 0,
@@ -63,14 +66,23 @@ export class RealIo implements AgentIo, InterfaceResolver {
     });
   }
 
+  /** CLOCK_MONOTONIC: the clock the receive Worker stamps packets with. */
   nowMs(): number {
-    return performance.now();
+    return monotonicMs();
   }
 
+  /**
+   * The one timer lives in the receive Worker's ppoll() (nanosecond resolution); before
+   * any socket exists, a plain setTimeout does.
+   */
   schedule(atMs: number | undefined, fn: () => void): void {
+    this.onDeadline = fn;
+    if (this.started) {
+      this.receiver.setDeadline(atMs);
+      return;
+    }
     if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer =
-      atMs === undefined ? undefined : setTimeout(fn, Math.max(0, atMs - performance.now()));
+    this.timer = atMs === undefined ? undefined : setTimeout(fn, Math.max(0, atMs - monotonicMs()));
   }
 
   primaryAddress(ifname: string, family: 4 | 6): IpAddr | undefined {
@@ -211,7 +223,7 @@ export class RealIo implements AgentIo, InterfaceResolver {
   private onRx(p: RxPacket): void {
     if (p.truncated) return;
     const key = this.keyOfFd.get(p.fd);
-    if (key) this.packetCb?.(key, p);
+    if (key) this.packetCb?.(key, { ...p, rxAtMs: p.rxMonoMs });
   }
 
   async onLink(cb: (c: LinkChange) => void): Promise<void> {

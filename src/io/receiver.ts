@@ -35,6 +35,8 @@ export interface RxPacket {
   readonly bytes: Uint8Array;
   /** Longer than the Worker's 64 KiB buffer, or ancillary data cut short. */
   readonly truncated: boolean;
+  /** When the Worker read it, on the CLOCK_MONOTONIC of monotonicMs() (ms). */
+  readonly rxMonoMs: number;
 }
 
 /** Main thread → Worker. */
@@ -42,12 +44,15 @@ export type RxCommand =
   | { readonly op: "init"; readonly wakeFd: number }
   | { readonly op: "add"; readonly fd: number; readonly family: 4 | 6 }
   | { readonly op: "remove"; readonly fd: number; readonly id: number }
+  /** The one timer: wake at this CLOCK_MONOTONIC time (ms) and post a tick; null disarms. */
+  | { readonly op: "deadline"; readonly atMs: number | null }
   | { readonly op: "stop" };
 
 /** Worker → main thread. */
 export type RxEvent =
   | ({ readonly type: "packet" } & RxPacket)
   | { readonly type: "ready" }
+  | { readonly type: "tick" }
   | { readonly type: "ack"; readonly id: number }
   | { readonly type: "error"; readonly fd: number; readonly code: string; readonly message: string }
   | { readonly type: "stopped" };
@@ -69,6 +74,8 @@ const STOP_TIMEOUT_MS = 2000;
 export interface ReceiverOptions {
   /** A socket error or a callback exception; receiving goes on. Default: ignore. */
   readonly onError?: (e: AgentError) => void;
+  /** The deadline set with setDeadline has passed. */
+  readonly onTick?: () => void;
 }
 
 export class Receiver {
@@ -78,12 +85,23 @@ export class Receiver {
   private readonly waiting = new Map<number, () => void>();
   private onStopped: (() => void) | undefined;
   private readonly onError: (e: AgentError) => void;
+  private readonly onTick: () => void;
 
   constructor(
     private readonly onPacket: (p: RxPacket) => void,
     opts: ReceiverOptions = {},
   ) {
     this.onError = opts.onError ?? (() => {});
+    this.onTick = opts.onTick ?? (() => {});
+  }
+
+  /**
+   * Arms the one timer (CLOCK_MONOTONIC ms, see monotonicMs), replacing the previous one;
+   * undefined disarms it. The Worker's ppoll() wakes for it with nanosecond resolution,
+   * where a setTimeout would be up to a millisecond late.
+   */
+  setDeadline(atMs: number | undefined): void {
+    this.post({ op: "deadline", atMs: atMs ?? null });
   }
 
   /** Starts the Worker; resolves once it is polling. */
@@ -196,6 +214,9 @@ export class Receiver {
         return;
       case "stopped":
         this.onStopped?.();
+        return;
+      case "tick":
+        this.onTick();
         return;
       case "ready":
         return;

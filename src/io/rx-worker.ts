@@ -26,13 +26,15 @@ let wakeFd = -1;
 let owed = 0;
 let scheduled = false;
 let stopped = false;
+/** The agent's one timer: a timerfd polled with the sockets; expiry posts a tick. */
+let timerFd = -1;
 
 function post(ev: RxEvent, transfer: Bun.Transferable[] = []): void {
   self.postMessage(ev, transfer);
 }
 
 function rebuild(): void {
-  pollSet.set([wakeFd, ...sockets.keys()]);
+  pollSet.set([wakeFd, timerFd, ...sockets.keys()]);
 }
 
 function postError(fd: number, e: unknown): void {
@@ -52,9 +54,13 @@ function drain(fd: number, family: 4 | 6): void {
     }
     if (!d) return;
     if (!d.src) continue; // not an IP sender: cannot happen on an AF_INET(6) raw socket
+    // Stamped on the shared monotonic clock as it is read, so the main thread's timers run
+    // from when the advert arrived, not from when it got round to it.
+    const rxMonoMs = libc.monotonicMs();
     post(
       {
         type: "packet",
+        rxMonoMs,
         fd,
         family,
         ifindex: d.ifindex ?? 0,
@@ -79,6 +85,11 @@ function serve(): void {
     const fd = fds[i]!;
     if (fd === wakeFd) {
       owed += libc.eventfdRead(wakeFd);
+      continue;
+    }
+    if (fd === timerFd) {
+      // The expiration count (8 bytes) must be read, or the timerfd stays readable.
+      if (libc.eventfdRead(timerFd) > 0) post({ type: "tick" });
       continue;
     }
     const family = sockets.get(fd);
@@ -117,6 +128,7 @@ function apply(cmd: RxCommand): void {
   switch (cmd.op) {
     case "init":
       wakeFd = cmd.wakeFd;
+      timerFd = libc.timerfd();
       rebuild();
       post({ type: "ready" });
       return;
@@ -129,8 +141,12 @@ function apply(cmd: RxCommand): void {
       rebuild();
       post({ type: "ack", id: cmd.id });
       return;
+    case "deadline":
+      libc.timerfdSet(timerFd, cmd.atMs ?? undefined);
+      return;
     case "stop":
       stopped = true;
+      libc.close(timerFd);
       post({ type: "stopped" });
       return;
   }
