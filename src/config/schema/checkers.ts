@@ -7,6 +7,7 @@ import {
   Flag,
   Int,
   OptValue,
+  RunAs,
   Script,
   Secs,
   Str,
@@ -153,12 +154,7 @@ export const checkers = {
       misc_path: Script(),
       misc_timeout: Secs(0.001, 86400),
       misc_dynamic: Flag(),
-      user: arg(
-        tuple(
-          { user: { atom: str("a user"), pos: 0, required: true }, group: { atom: str(), pos: 1 } },
-          { short: "user" },
-        ),
-      ),
+      user: RunAs(),
     }),
   ),
   BFD_CHECK: repeat(block({ name: Str("a bfd_instance"), alpha: Bool() })),

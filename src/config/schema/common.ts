@@ -30,6 +30,19 @@ export function OptValue<K extends string, T>(key: K, a: Atom<T>) {
   );
 }
 
+/** `user [[:]group]`: who a script runs as (script_user, vrrp_script user, MISC_CHECK user). */
+export function RunAs() {
+  return arg(
+    tuple(
+      {
+        user: { atom: str("a user"), pos: 0, required: true },
+        group: { atom: str("[:]group"), pos: 1 },
+      },
+      { short: "user" },
+    ),
+  );
+}
+
 /** Tracker weights: `weight W [reverse]`. */
 export function Weight(min: number, max: number) {
   return arg(

@@ -12,6 +12,7 @@ import {
   Int,
   LEAD_FLAG,
   OptValue,
+  RunAs,
   Script,
   Secs,
   Str,
@@ -60,15 +61,7 @@ const identity = {
 } as const;
 
 const scripts = {
-  script_user: arg(
-    tuple(
-      {
-        user: { atom: str("a user"), pos: 0, required: true },
-        group: { atom: str("[:]group"), pos: 1 },
-      },
-      { short: "user" },
-    ),
-  ),
+  script_user: RunAs(),
   enable_script_security: Flag(),
   set_supplementary_groups: Flag(),
   use_symlink_paths: Bool(),

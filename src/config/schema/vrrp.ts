@@ -12,6 +12,7 @@ import {
   Int,
   LEAD_FLAG,
   OptValue,
+  RunAs,
   Script,
   Secs,
   Str,
@@ -22,17 +23,6 @@ import {
 import { arg, block, clearing, deprecated, lines, multi, repeat } from "./dsl.ts";
 import { addressLine, routeLine, ruleLine } from "./lines.ts";
 import { optionalScript } from "./script.ts";
-
-const runAs = () =>
-  arg(
-    tuple(
-      {
-        user: { atom: str("a user"), pos: 0, required: true },
-        group: { atom: str("[:]group"), pos: 1 },
-      },
-      { short: "user" },
-    ),
-  );
 
 /** `NAME [weight W [reverse|noreverse]]` lines in track_* blocks. */
 export const trackLine = (min: number, max: number) =>
@@ -55,7 +45,7 @@ export const vrrpScript = block({
   weight: Weight(-253, 253),
   rise: Int(1, 2147483647),
   fall: Int(1, 2147483647),
-  user: runAs(),
+  user: RunAs(),
   init_fail: Flag(),
 });
 
