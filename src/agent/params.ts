@@ -26,6 +26,7 @@ export interface InterfaceResolver {
 /** keepalived's use_vmac (reference §2.12): a macvlan carrying the virtual MAC. */
 export interface VmacPlan {
   readonly name: string;
+  readonly family: 4 | 6;
   readonly mac: string;
   readonly parent: string;
   /** vmac_xmit_base: adverts on the parent, only the VIPs on the VMAC. */
@@ -76,21 +77,9 @@ export function planInstances(m: Model, resolve: InterfaceResolver): InstancePla
   );
 }
 
-function vmacOf(
-  name: string,
-  i: InstanceModel,
-  m: Model,
-  family: 4 | 6,
-  parent: string,
-): VmacPlan | undefined {
+function vmacOf(i: InstanceModel, m: Model, family: 4 | 6, parent: string): VmacPlan | undefined {
   const v = i.use_vmac;
   if (!v) return undefined;
-  if (family === 6)
-    throw new AgentError(
-      "E_CONFIG_INVALID",
-      `${name}: use_vmac with IPv6 is not supported yet`,
-      name,
-    );
   const vrid = i.virtual_router_id ?? 0;
   const hex = vrid.toString(16).padStart(2, "0");
   // A MAC given with five octets gets the VRID appended (keepalived.conf(5) use_vmac).
@@ -98,10 +87,11 @@ function vmacOf(
     ? v.mac.split(":").length === 5
       ? `${v.mac}:${hex}`
       : v.mac
-    : `00:00:5e:00:01:${hex}`;
+    : `00:00:5e:00:0${family === 4 ? 1 : 2}:${hex}`;
   return {
     name: v.interface ?? `${m.global_defs.vmac_prefix}.${vrid}`,
     mac,
+    family,
     parent,
     xmitBase: i.vmac_xmit_base ?? false,
   };
@@ -131,7 +121,7 @@ function planInstance(
   const g = m.global_defs;
   if (resolve.interfaceExists && !resolve.interfaceExists(ifname))
     throw new AgentError("E_INTERFACE", `${name}: interface ${ifname} does not exist`, ifname);
-  const vmac = vmacOf(name, i, m, family, ifname);
+  const vmac = vmacOf(i, m, family, ifname);
   const configured = i.unicast_src_ip ?? i.mcast_src_ip;
   // A VMAC has no address of its own: adverts leave with the parent's (keepalived does so).
   const source = configured ? ip(configured) : resolve.primaryAddress(ifname, family);

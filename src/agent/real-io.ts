@@ -98,7 +98,7 @@ export class RealIo implements AgentIo, InterfaceResolver {
       await this.receiver.start();
       this.started = true;
     }
-    if (plan.vmac) this.ensureVmac(plan.vmac);
+    if (plan.vmac) this.ensureVmac(plan.vmac, plan.source);
     const key = `${plan.ifname}|${plan.family}|${plan.unicast ? `u ${formatIp(plan.source)}` : `m ${formatIp(plan.group)}`}`;
     let pooled = this.pool.get(key);
     if (!pooled) {
@@ -120,7 +120,7 @@ export class RealIo implements AgentIo, InterfaceResolver {
   }
 
   /** Create the VMAC (macvlan, private mode) and set the sysctls keepalived sets (§2.12). */
-  private ensureVmac(v: VmacPlan): void {
+  private ensureVmac(v: VmacPlan, source: IpAddr): void {
     if (this.vmacs.has(v.name)) return;
     // One left by a crashed run is recreated, so it comes back clean (no stale addresses).
     if (linkInfo(v.name)?.kind === "macvlan") deleteLink(v.name, { kind: "macvlan" });
@@ -135,6 +135,10 @@ export class RealIo implements AgentIo, InterfaceResolver {
     });
     setLinkUp(v.name);
     this.vmacs.add(v.name);
+    // An IPv6 VMAC needs a link-local to send from: keepalived derives one from the parent's
+    // MAC; we give it the parent's own, the advert source (the same address in the usual
+    // EUI-64 case, and always the one adverts leave with).
+    if (v.family === 6) addAddress({ address: `${formatIp(source)}/64` }, v.name);
     // Answer ARP for the VIPs only from the VMAC, and accept our own source (keepalived).
     setSysctl(`net/ipv4/conf/${v.name}/arp_ignore`, "1", this.log);
     setSysctl(`net/ipv4/conf/${v.name}/accept_local`, "1", this.log);

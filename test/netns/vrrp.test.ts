@@ -565,5 +565,42 @@ describe.skipIf(why !== undefined)(
       },
       () => [...lab.hosts.map((h) => h.mac), VMAC],
     );
+
+    const VMAC6 = "00:00:5e:00:02:33";
+    scenario(
+      "use_vmac with IPv6: the VIP on vrrp.51 with 00:00:5e:00:02:VRID, adverts from it with the parent's link-local, NA from the VMAC after a hand-over",
+      20_000,
+      async ({ cap, mon }) => {
+        const o = { ...V3_FAST, useVmac: true, vips: [`${VIP6}/64`] };
+        const a1 = agent(h1, { ...o, priority: 150 });
+        await a1.waitLine(/Entering MASTER STATE/, 3000);
+        const a2 = agent(h2, { ...o, priority: 100 });
+        await a2.waitLine(/Entering BACKUP STATE/, 3000);
+        await mon(h1).added(VIP6, 2000, 0, "vrrp.51");
+        expect(lab.ip(h1, "-o", "link", "show", "vrrp.51")).toContain(`link/ether ${VMAC6}`);
+        // Address generation is off: the VMAC carries only the parent's link-local and the VIP.
+        expect(lab.ip(h1, "-o", "-6", "addr", "show", "vrrp.51").match(/fe80::/g)).toHaveLength(1);
+        await cap.advert(
+          (f) =>
+            f.ethSrc === VMAC6 &&
+            f.vrrp?.prio === 150 &&
+            f.src.startsWith("fe80::") &&
+            f.dst === "ff02::12",
+          3000,
+          "h1's IPv6 advert from the VMAC",
+        );
+        const m2 = mon(h2).events.mark;
+        await a1.stop();
+        await mon(h2).added(VIP6, 3000, m2, "vrrp.51");
+        await cap.frames.waitFor(
+          (f) => f.na?.target === VIP6 && f.ethSrc === VMAC6,
+          3000,
+          "an NA from the VMAC",
+        );
+        await a2.stop();
+        expect(lab.ip(h2, "-o", "link", "show")).not.toContain("vrrp.51");
+      },
+      () => [...lab.hosts.map((h) => h.mac), VMAC6],
+    );
   },
 );
