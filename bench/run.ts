@@ -1,6 +1,9 @@
 /** `bun run bench [name…]`: run benchmarks (all by default); results go to bench/results/. */
 const BENCHES: Record<string, string> = {
   "config-check": "config-check.ts",
+  failover: "failover.ts",
+  lateness: "lateness.ts",
+  resources: "resources.ts",
 };
 const want = process.argv.slice(2);
 const names = want.length ? want : Object.keys(BENCHES);

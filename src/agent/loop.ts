@@ -24,6 +24,7 @@ export class Agent {
   private readonly bySocket = new Map<string, Running[]>();
   private readonly groupStates = new Map<string, VrrpState>();
   private stopped = false;
+  private armedAt: number | undefined;
 
   constructor(
     private readonly plans: readonly InstancePlan[],
@@ -115,16 +116,25 @@ export class Agent {
     }
   }
 
+  /**
+   * Arm the one timer for the earliest deadline — unless the armed one comes no later:
+   * every accepted advert only moves a BACKUP's deadline later, and re-arming for each
+   * would cost a message to the receive Worker per advert. The early tick finds nothing
+   * due and re-arms once (design §2: one timer for the earliest deadline).
+   */
   private rearm(): void {
     let next: number | undefined;
     for (const r of this.running.values()) {
       const t = nextDeadline(r.state);
       if (t !== undefined && (next === undefined || t < next)) next = t;
     }
+    if (next === undefined || (this.armedAt !== undefined && this.armedAt <= next)) return;
+    this.armedAt = next;
     this.io.schedule(next, () => this.onTimer());
   }
 
   private onTimer(): void {
+    this.armedAt = undefined;
     const now = this.io.nowMs();
     for (const r of this.running.values()) {
       const t = nextDeadline(r.state);

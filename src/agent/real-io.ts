@@ -8,6 +8,7 @@ import type { ScriptCommand } from "../config/lines/shell.ts";
 import { formatIp, type IpAddr, parseIp } from "../core/net/ip.ts";
 import { Announcer, ipv6Forwarding } from "../io/announcer.ts";
 import { monotonicMs } from "../io/clock.ts";
+import { forgetInterfaces } from "../io/ifcache.ts";
 import { linkUsable, primaryAddress } from "../io/interfaces.ts";
 import { startLinkMonitor } from "../io/link-monitor.ts";
 import {
@@ -134,6 +135,7 @@ export class RealIo implements AgentIo, InterfaceResolver {
       ipv6AddrGenNone: true,
     });
     setLinkUp(v.name);
+    forgetInterfaces();
     this.vmacs.add(v.name);
     // An IPv6 VMAC needs a link-local to send from: keepalived derives one from the parent's
     // MAC; we give it the parent's own, the advert source (the same address in the usual
@@ -233,8 +235,9 @@ export class RealIo implements AgentIo, InterfaceResolver {
   async onLink(cb: (c: LinkChange) => void): Promise<void> {
     this.monitor = await startLinkMonitor(
       (e) => {
-        if (e.kind === "link" && e.ifname)
-          cb({ ifname: e.ifname, up: e.action === "new" && e.up && e.running });
+        if (e.kind !== "link") return;
+        forgetInterfaces();
+        if (e.ifname) cb({ ifname: e.ifname, up: e.action === "new" && e.up && e.running });
       },
       { onError: (e) => this.log.warn(`link monitor: ${e.message}`) },
     );

@@ -21,6 +21,7 @@ import { ETHERTYPE_ARP, gratuitousArp } from "../core/net/arp.ts";
 import { formatIp, type IpAddr, parseIp } from "../core/net/ip.ts";
 import { ETHERTYPE_IPV6, unsolicitedNa } from "../core/net/ndisc.ts";
 import { AgentError } from "../errors.ts";
+import { cached } from "./ifcache.ts";
 
 /** Puts one Ethernet frame on an interface. The default opens an AF_PACKET socket. */
 export interface FrameSink {
@@ -36,7 +37,8 @@ export function packetSink(): FrameSink {
       if (fd < 0) fd = libc.socket(L.AF_PACKET, L.SOCK_RAW, 0, ifname);
       // keepalived puts the interface's own MAC in sll_addr; for SOCK_RAW the frame's
       // header decides the destination, the sockaddr only picks interface and protocol.
-      const sll = L.sockaddrLl(netif.ifNameToIndex(ifname), ethertype, frame.subarray(6, 12));
+      const index = cached("ifindex", ifname, () => netif.ifNameToIndex(ifname));
+      const sll = L.sockaddrLl(index, ethertype, frame.subarray(6, 12));
       libc.sendto(fd, frame, 0, sll, ifname);
     },
     close() {
@@ -93,8 +95,9 @@ export class Announcer {
   constructor(private readonly opts: AnnouncerOptions = {}) {
     this.sink = opts.sink ?? packetSink();
     this.now = opts.now ?? (() => performance.now());
-    // Read at send time, as keepalived reads IF_HWADDR: a VMAC or changed MAC is honoured.
-    this.macOf = opts.macOf ?? netif.interfaceMac;
+    // Cached until a link event (ifcache.ts): a VMAC or changed MAC is still honoured.
+    this.macOf =
+      opts.macOf ?? ((ifname) => cached("mac", ifname, () => netif.interfaceMac(ifname)));
   }
 
   /** Sends one gratuitous ARP for `ip` on `ifname`; resolves when it is on the wire. */

@@ -3,6 +3,7 @@
  * round trips of a few microseconds, like keepalived's netlink_talk), ownership of libnl objects,
  * nl_addr conversion, interface lookup and the mapping of NLE_* codes to AgentError.
  */
+
 import {
   captureKernelErrors,
   clearKernelError,
@@ -19,6 +20,7 @@ import {
 } from "../../native/libnl.ts";
 import { formatIp, type IpAddr, type IpFamily, maxPrefixLen, parsePrefix } from "../core/net/ip.ts";
 import { AgentError, type ErrorCode } from "../errors.ts";
+import { cached } from "./ifcache.ts";
 
 /** libnl's error numbers (netlink/errno.h) that callers act on. */
 export const NLE = {
@@ -193,9 +195,11 @@ export function getLink(s: NlScope, name: string): NlPtr | null {
 
 /** The ifindex of `name`, or undefined if it does not exist. */
 export function ifindexOf(name: string): number | undefined {
-  using s = new NlScope();
-  const link = getLink(s, name);
-  return link ? nlSocket().nl.rtnl_link_get_ifindex(link) : undefined;
+  return cached("ifindex", name, () => {
+    using s = new NlScope();
+    const link = getLink(s, name);
+    return link ? nlSocket().nl.rtnl_link_get_ifindex(link) : undefined;
+  });
 }
 
 /** The ifindex of `name`; throws E_INTERFACE naming the operation if it does not exist. */

@@ -50,7 +50,7 @@ export type RxCommand =
 
 /** Worker → main thread. */
 export type RxEvent =
-  | ({ readonly type: "packet" } & RxPacket)
+  | { readonly type: "packets"; readonly packets: readonly RxPacket[] }
   | { readonly type: "ready" }
   | { readonly type: "tick" }
   | { readonly type: "ack"; readonly id: number }
@@ -188,15 +188,18 @@ export class Receiver {
 
   private dispatch(ev: RxEvent): void {
     switch (ev.type) {
-      case "packet":
-        try {
-          this.onPacket(ev);
-        } catch (e) {
-          this.onError(
-            new AgentError("E_SOCKET", `packet callback threw: ${String(e)}`, undefined, {
-              cause: e,
-            }),
-          );
+      case "packets":
+        // One bad packet's callback must not cost the others in the batch.
+        for (const p of ev.packets) {
+          try {
+            this.onPacket(p);
+          } catch (e) {
+            this.onError(
+              new AgentError("E_SOCKET", `packet callback threw: ${String(e)}`, undefined, {
+                cause: e,
+              }),
+            );
+          }
         }
         return;
       case "ack":

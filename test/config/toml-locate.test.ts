@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { writeSync } from "node:fs";
 import { parse } from "smol-toml";
 import { locateToml, type PathSeg } from "../../src/config/toml-locate.ts";
+import { mulberry32 } from "../../src/core/prng.ts";
 
 /** Locates `text` once; the returned function gives [line, col] of a path, or undefined. */
 function at(text: string): (...path: PathSeg[]) => [number, number] | undefined {
@@ -279,16 +280,6 @@ describe("text encoding", () => {
 
 /** Seed for the generated and fuzzed documents: random per run unless set, always shown. */
 const SEED = Number(process.env.TOML_LOCATE_SEED ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
-
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEYS: readonly ((n: number) => string)[] = [
   (n) => `k${n}`,

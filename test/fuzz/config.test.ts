@@ -18,13 +18,13 @@ import { convertDoc } from "../../src/config/convert.ts";
 import { type Diagnostic, formatDiagnostic } from "../../src/config/diag.ts";
 import { emitKeepalived } from "../../src/config/emit-keepalived.ts";
 import { emitToml } from "../../src/config/emit-toml.ts";
-import { mulberry32 } from "../../src/config/keepalived/host.ts";
 import type { SourceHost } from "../../src/config/keepalived/types.ts";
 import { type ConfigFormat, type Loaded, loadText } from "../../src/config/load.ts";
 import type { AnySpec, BlockSpec, Fields } from "../../src/config/schema/dsl.ts";
 import { exampleBlock } from "../../src/config/schema/example.ts";
 import { rootSpec } from "../../src/config/schema/root.ts";
 import type { HostView } from "../../src/config/validate-host.ts";
+import { mulberry32 } from "../../src/core/prng.ts";
 import { REPO } from "../helpers/env.ts";
 
 const CASES = Number(process.env.FUZZ_CASES ?? 1300);

@@ -6,10 +6,10 @@
  */
 import { expect, test } from "bun:test";
 import { Diags } from "../../src/config/diag.ts";
-import { mulberry32 } from "../../src/config/keepalived/host.ts";
 import { preprocess } from "../../src/config/keepalived/lexer.ts";
 import { parseStatements } from "../../src/config/keepalived/parser.ts";
 import type { SourceHost, SrcLine, Stmt } from "../../src/config/keepalived/types.ts";
+import { mulberry32 } from "../../src/core/prng.ts";
 
 const CASES = Number(process.env.FUZZ_CASES ?? 3000);
 const DEFAULT_SEED = 0x5eed;

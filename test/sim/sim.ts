@@ -4,8 +4,9 @@
  * partitions, faults, crashes and restarts. Every random choice comes from one seeded PRNG
  * so a failing seed replays exactly (tigerbeetle's VOPR idea).
  */
-import { mulberry32 } from "../../src/config/keepalived/host.ts";
+
 import { parseIp } from "../../src/core/net/ip.ts";
+import { mulberry32 } from "../../src/core/prng.ts";
 import { initialState, step } from "../../src/core/vrrp/step.ts";
 import { nextDeadline } from "../../src/core/vrrp/timers.ts";
 import type {

@@ -9,7 +9,7 @@
  *   SEED=1234 bun test test/sim/sweep.test.ts         replay one seed with its full trace
  */
 import { expect, test } from "bun:test";
-import { mulberry32 } from "../../src/config/keepalived/host.ts";
+import { mulberry32 } from "../../src/core/prng.ts";
 import { converged, legalTransitions, settleMs, vipsFollowState } from "./invariants.ts";
 import { CLEAN, type NodeSpec, pairKey, Sim } from "./sim.ts";
 

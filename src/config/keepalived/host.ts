@@ -4,6 +4,7 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { hostname } from "node:os";
+import { mulberry32 } from "../../core/prng.ts";
 import type { SourceHost } from "./types.ts";
 
 export interface NodeHostOptions {
@@ -11,18 +12,6 @@ export interface NodeHostOptions {
   readonly configId?: string;
   /** keepalived `random_seed`: makes `${_RANDOM}` repeatable. */
   readonly randomSeed?: number;
-}
-
-/** mulberry32: a tiny seeded PRNG, returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const WILDCARD = /[*?[]/;
