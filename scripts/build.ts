@@ -12,6 +12,7 @@ export const ENTRYPOINTS = [
   "src/main.ts",
   "src/io/rx-worker.ts",
   "src/io/link-monitor-worker.ts",
+  "src/io/process-watch-worker.ts",
 ] as const;
 
 const TARGETS = {
@@ -38,6 +39,10 @@ function build(kind: keyof typeof TARGETS, commit: string): void {
     "--minify",
     "--bytecode",
     "--format=esm",
+    // A daemon must not read .env or bunfig.toml from whatever directory it starts in:
+    // scripts would inherit those variables, which keepalived never passes.
+    "--no-compile-autoload-dotenv",
+    "--no-compile-autoload-bunfig",
     `--define=__AGENT_VERSION__=${JSON.stringify(pkg.version)}`,
     `--define=__AGENT_COMMIT__=${JSON.stringify(commit)}`,
     `--outfile=${outfile}`,
