@@ -56,6 +56,30 @@ weight = { value = -30, reverse = false }`,
 }`,
   },
   {
+    key: "track_http",
+    about:
+      "An extension: GET `url` every `interval`; a status in `status` is a success. Weights, rise and fall as for vrrp_script, without a script or curl.",
+    toml: `[track_http.nginx]
+url = "http://127.0.0.1/healthz"
+status = [200, "300-302"]
+host = "www.example.org"
+interval = 2
+timeout = 1
+rise = 2
+fall = 2
+weight = { value = -30, reverse = false }`,
+    keepalived: `track_http nginx {
+    url http://127.0.0.1/healthz
+    status 200 300-302
+    host www.example.org
+    interval 2
+    timeout 1
+    rise 2
+    fall 2
+    weight -30
+}`,
+  },
+  {
     key: "vrrp_instance",
     about: "One virtual router: its VRID, priority, addresses, trackers and notify scripts.",
     toml: `[vrrp_instance.VI_1]

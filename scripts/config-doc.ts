@@ -5,6 +5,7 @@
  * `bun scripts/config-doc.ts` rewrites the file; test/docs.test.ts fails if it is stale.
  */
 import { writeFileSync } from "node:fs";
+import { KEEPALIVED_LACKS } from "../src/config/emit-keepalived.ts";
 import { formatValue } from "../src/config/emit-toml.ts";
 import type { AnySpec, BlockSpec, Fields } from "../src/config/schema/dsl.ts";
 import { rootSpec } from "../src/config/schema/root.ts";
@@ -41,10 +42,14 @@ Where \`agent check\` and \`keepalived -t\` disagree, and why, is in
 [keepalived-differences.md](keepalived-differences.md).
 `;
 
-const EXTENSIONS = new Set(["global_defs.metrics_listen"]);
+/** Keys keepalived cannot read (emit-keepalived.ts KEEPALIVED_LACKS); NAME matches any block name. */
+const isExtension = (name: string): boolean => {
+  const p = name.split(".").map((s) => (s === "NAME" ? "*" : s));
+  return KEEPALIVED_LACKS.some((pat) => pat.length <= p.length && pat.every((s, i) => s === p[i]));
+};
 
 function row(name: string, spec: AnySpec): string[] {
-  const ext = EXTENSIONS.has(name) ? " *(extension)*" : "";
+  const ext = isExtension(name) ? " *(extension)*" : "";
   const dep = spec.deprecated ? ` *(deprecated: ${spec.deprecated})*` : "";
   switch (spec.kind) {
     case "arg":
@@ -56,7 +61,7 @@ function row(name: string, spec: AnySpec): string[] {
     }
     case "lines":
       return [
-        `| \`${name}\`${dep} | ${esc(spec.perWord ? `a list: ${spec.codec.what}` : spec.codec.what)} | \`${esc(formatValue([spec.codec.toToml(spec.codec.example)], 0, true))}\` |`,
+        `| \`${name}\`${ext}${dep} | ${esc(spec.perWord ? `a list: ${spec.codec.what}` : spec.codec.what)} | \`${esc(formatValue([spec.codec.toToml(spec.codec.example)], 0, true))}\` |`,
       ];
     case "namedLines":
       return [

@@ -46,11 +46,18 @@ export default defineCommand({
     const header = `Converted by agent convert from ${path}${loaded.format === "keepalived" ? " (includes and parameters expanded)" : ""}`;
     // Read back before anything is written: a value the other syntax cannot carry is
     // refused rather than written as something else.
-    const out = convertDoc(loaded.raw as Record<string, unknown>, to, header);
+    const out = convertDoc(
+      loaded.raw as Record<string, unknown>,
+      to,
+      header,
+      args.output ?? "(stdout)",
+    );
     if (!out.ok) {
       writeErr(`${path}: cannot convert to ${to} without loss: ${out.message}\n`);
       return EXIT.INVALID;
     }
+    // What keepalived itself cannot read (our extensions), located in the written text.
+    printDiagnostics(out.warnings);
     const text = out.text;
     if (args.output) {
       try {

@@ -4,9 +4,14 @@
  * keepalived syntax cannot carry everything TOML can (a `"`, a line break or NUL inside a
  * value, text its preprocessor rewrites, lines over 1022 bytes), and neither file can carry
  * a lone surrogate; such a document is refused, naming the first value that cannot go.
+ *
+ * edge-agent's extensions (`track_http`, `metrics_listen`) are written in keepalived syntax
+ * as they are: the agent reads them back, so nothing is lost for it. keepalived itself
+ * would warn and ignore them, so the conversion says so: a comment above each in the text,
+ * and a warning, located in the written text, for each.
  */
 import { type Diagnostic, formatDiagnostic } from "./diag.ts";
-import { emitKeepalived } from "./emit-keepalived.ts";
+import { EXTENSION_NOTE, emitKeepalived } from "./emit-keepalived.ts";
 import { emitToml } from "./emit-toml.ts";
 import { exceedsBytes, MAX_LINE_BYTES, utf8Length } from "./keepalived/lexer-text.ts";
 import type { SourceHost } from "./keepalived/types.ts";
@@ -16,8 +21,19 @@ import { quoteIfNeeded } from "./schema/atoms.ts";
 
 type Obj = Record<string, unknown>;
 
+/** A value the written text carries that keepalived itself would not act on. */
+export interface ConversionWarning extends Diagnostic {
+  /** The value, as a document path (`vrrp_instance.VI_1.track_http`). */
+  readonly path: Path;
+}
+
 export type Conversion =
-  | { readonly ok: true; readonly text: string }
+  | {
+      readonly ok: true;
+      readonly text: string;
+      /** Located in `text` (file: the name given to convertDoc), in line order. */
+      readonly warnings: readonly ConversionWarning[];
+    }
   | {
       readonly ok: false;
       /** The first value that cannot be written (empty: the document as a whole). */
@@ -47,7 +63,13 @@ const ISOLATED: SourceHost = {
  * `raw` is the document of a load without errors (`agent convert` converts nothing else):
  * any error reading the text back is taken as the conversion's fault.
  */
-export function convertDoc(raw: Obj, to: ConfigFormat, header?: string): Conversion {
+export function convertDoc(
+  raw: Obj,
+  to: ConfigFormat,
+  header?: string,
+  /** Names the written text in warnings (e.g. the output file). */
+  file = "(converted)",
+): Conversion {
   const lone = findLoneSurrogate(raw, []);
   if (lone) {
     const code = lone.unit.toString(16).toUpperCase();
@@ -73,7 +95,37 @@ export function convertDoc(raw: Obj, to: ConfigFormat, header?: string): Convers
     const path = paths[error.line - 1] ?? [];
     return refuse(path, why(path) ?? readBackError(error));
   }
-  return { ok: true, text };
+  return {
+    ok: true,
+    text,
+    warnings: to === "keepalived" ? extensionWarnings(text, paths, file) : [],
+  };
+}
+
+/** One warning per EXTENSION_NOTE comment, at the keyword on the line after it. */
+function extensionWarnings(
+  text: string,
+  paths: readonly Path[],
+  file: string,
+): ConversionWarning[] {
+  const lines = text.split("\n");
+  const out: ConversionWarning[] = [];
+  lines.forEach((line, i) => {
+    if (!line.trimStart().startsWith(EXTENSION_NOTE)) return;
+    const next = lines[i + 1] ?? "";
+    const keyword = next.trim().split(/\s+/)[0] ?? "";
+    const path = paths[i] ?? [];
+    out.push({
+      file,
+      line: i + 2,
+      col: next.length - next.trimStart().length + 1,
+      severity: "warning",
+      code: "keepalived-lacks",
+      message: `${showPath(path)}: keepalived has no '${keyword}' (an edge-agent extension); it would warn and run without it`,
+      path,
+    });
+  });
+  return out;
 }
 
 function refuse(path: Path, why: string): Conversion {

@@ -55,6 +55,22 @@ export const SCRIPT_DEFAULTS = {
   fall: 1,
 } as const;
 
+/**
+ * track_http (extension): vrrp_script's interval, weight, rise and fall; HTTP_GET's default
+ * status set (keepalived check_http.c: any 2xx). `timeout`, when absent, is the interval
+ * (as for vrrp_script): a probe that has not answered by the time the next one is due has
+ * failed, so there is never more than one in flight and a hung server costs exactly one
+ * failure per interval. normalize.ts applies it; validate.ts refuses a longer timeout.
+ */
+export const HTTP_TRACK_DEFAULTS = {
+  status: ["200-299"],
+  tls_verify: true,
+  interval: 1,
+  weight: { value: 0 },
+  rise: 1,
+  fall: 1,
+} as const;
+
 export const TRACK_PROCESS_DEFAULTS = {
   weight: { value: 0 },
   quorum: 1,

@@ -1,5 +1,5 @@
 /** Write a document in keepalived.conf syntax, walking the schema so every block is in order. */
-import type { Path } from "./path.ts";
+import type { Path, PathSeg } from "./path.ts";
 import type { ArgCodec } from "./schema/args.ts";
 import { quoteIfNeeded } from "./schema/atoms.ts";
 import type { AnySpec, BlockSpec, Fields } from "./schema/dsl.ts";
@@ -7,6 +7,34 @@ import { rootSpec } from "./schema/root.ts";
 
 type Obj = Record<string, unknown>;
 const INDENT = "    ";
+
+/**
+ * Keywords keepalived 2.2.7 does not know (edge-agent extensions), as schema paths where
+ * `*` is any block name. keepalived warns about each line of them and ignores them, but a
+ * `}` it does not expect ends the block around it: inside a vrrp_instance, an unknown
+ * `track_http { … }` closes the instance early (observed with `keepalived -t`). So inside a
+ * block they are written last, where that early end cuts nothing else (at the top level a
+ * stray `}` is only warned about). Each comes after a comment line starting with
+ * EXTENSION_NOTE, which convert.ts turns into a warning.
+ */
+export const KEEPALIVED_LACKS: readonly (readonly string[])[] = [
+  ["global_defs", "metrics_listen"],
+  ["track_http"],
+  ["vrrp_sync_group", "*", "track_http"],
+  ["vrrp_instance", "*", "track_http"],
+];
+
+export const EXTENSION_NOTE = "! edge-agent extension:";
+
+/** Whether the keyword at `path` is one keepalived lacks. */
+export function keepalivedLacks(path: readonly PathSeg[]): boolean {
+  return KEEPALIVED_LACKS.some(
+    (pat) => pat.length === path.length && pat.every((s, i) => s === "*" || s === path[i]),
+  );
+}
+
+const note = (key: string) =>
+  `${EXTENSION_NOTE} keepalived does not know '${key}'; it warns and ignores it`;
 
 /** The lines written so far and, when asked for, the document path each one writes. */
 class Out {
@@ -35,35 +63,59 @@ export function emitKeepalived(doc: Obj, header?: string, paths?: Path[]): strin
 }
 
 function writeBlock(spec: BlockSpec<Fields>, obj: Obj, path: Path, depth: number, out: Out): void {
-  for (const [key, child] of Object.entries(spec.fields)) {
+  const fields = Object.entries(spec.fields);
+  const lacks = (key: string) => keepalivedLacks([...path, key]);
+  const ordered =
+    path.length === 0
+      ? fields
+      : [...fields.filter(([k]) => !lacks(k)), ...fields.filter(([k]) => lacks(k))];
+  for (const [key, child] of ordered) {
     const v = obj[key];
     if (v === undefined) continue;
     // Separate top-level blocks with a blank line, as keepalived's own samples do.
     if (depth === 0 && out.lines.length && child.kind !== "arg") out.blank([key]);
-    writeField(key, child, v, [...path, key], depth, out);
+    writeField(key, child, v, [...path, key], depth, out, lacks(key) ? note(key) : undefined);
   }
 }
 
-function writeField(key: string, spec: AnySpec, v: unknown, p: Path, depth: number, out: Out) {
+/** `why`, if given, is written as a comment line before each block or line the field writes. */
+function writeField(
+  key: string,
+  spec: AnySpec,
+  v: unknown,
+  p: Path,
+  depth: number,
+  out: Out,
+  why?: string,
+) {
+  const comment = (at: Path) => {
+    if (why !== undefined) out.put(depth, why, at);
+  };
   switch (spec.kind) {
     case "arg": {
       const a = spec.codec.toArgs(v);
-      if (a !== undefined) out.put(depth, a === "" ? key : `${key} ${a}`, p);
+      if (a === undefined) return;
+      comment(p);
+      out.put(depth, a === "" ? key : `${key} ${a}`, p);
       return;
     }
     case "multi":
       (v as unknown[]).forEach((item, i) => {
         const a = spec.codec.toArgs(item);
-        if (a !== undefined) out.put(depth, a === "" ? key : `${key} ${a}`, [...p, i]);
+        if (a === undefined) return;
+        comment([...p, i]);
+        out.put(depth, a === "" ? key : `${key} ${a}`, [...p, i]);
       });
       return;
     case "block":
+      comment(p);
       out.put(depth, `${key} {`, p);
       writeBlock(spec, v as Obj, p, depth + 1, out);
       out.put(depth, "}", p);
       return;
     case "named":
       for (const [name, body] of Object.entries(v as Record<string, Obj>)) {
+        comment([...p, name]);
         out.put(depth, `${key} ${quoteIfNeeded(name)} {`, [...p, name]);
         writeBlock(spec.block, body, [...p, name], depth + 1, out);
         out.put(depth, "}", [...p, name]);
@@ -71,6 +123,7 @@ function writeField(key: string, spec: AnySpec, v: unknown, p: Path, depth: numb
       return;
     case "namedLines":
       for (const [name, items] of Object.entries(v as Record<string, unknown[]>)) {
+        comment([...p, name]);
         out.put(depth, `${key} ${quoteIfNeeded(name)} {`, [...p, name]);
         writeItems(spec.lines.codec, items, [...p, name], depth + 1, out);
         out.put(depth, "}", [...p, name]);
@@ -79,6 +132,7 @@ function writeField(key: string, spec: AnySpec, v: unknown, p: Path, depth: numb
     case "repeat":
       (v as Obj[]).forEach((item, i) => {
         const head = spec.head.toArgs(item);
+        comment([...p, i]);
         out.put(depth, head ? `${key} ${head} {` : `${key} {`, [...p, i]);
         const rest: Obj = {};
         for (const [k, x] of Object.entries(item)) if (!spec.head.keys.includes(k)) rest[k] = x;
@@ -87,6 +141,7 @@ function writeField(key: string, spec: AnySpec, v: unknown, p: Path, depth: numb
       });
       return;
     case "lines":
+      comment(p);
       out.put(depth, `${key} {`, p);
       writeItems(spec.codec, v as unknown[], p, depth + 1, out);
       out.put(depth, "}", p);

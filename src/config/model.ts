@@ -8,6 +8,7 @@ import type {
   RawCheckers,
   RawDoc,
   RawGlobal,
+  RawHttpTrack,
   RawInstance,
   RawRealServer,
   RawScript,
@@ -55,6 +56,11 @@ export type InstanceModel = Req<
 >;
 
 export type ScriptModel = Req<RawScript, "interval" | "timeout" | "weight" | "rise" | "fall">;
+/** track_http (extension). `url` may be absent: the block is then ignored, with a warning. */
+export type HttpTrackModel = Req<
+  RawHttpTrack,
+  "status" | "tls_verify" | "interval" | "timeout" | "weight" | "rise" | "fall"
+>;
 export type TrackProcessModel = Req<
   RawTrackProcess,
   "weight" | "quorum" | "fork_delay" | "terminate_delay"
@@ -79,6 +85,7 @@ export type MutableModel = Omit<
   | "global_defs"
   | "vrrp_instance"
   | "vrrp_script"
+  | "track_http"
   | "vrrp_track_process"
   | "track_file"
   | "virtual_server"
@@ -86,6 +93,7 @@ export type MutableModel = Omit<
   global_defs: GlobalModel;
   vrrp_instance: Record<string, InstanceModel>;
   vrrp_script: Record<string, ScriptModel>;
+  track_http: Record<string, HttpTrackModel>;
   vrrp_track_process: Record<string, TrackProcessModel>;
   track_file: Record<string, TrackFileModel>;
   virtual_server: VirtualServerModel[];

@@ -7,6 +7,7 @@
 import {
   BFD_DEFAULTS,
   GLOBAL_DEFAULTS,
+  HTTP_TRACK_DEFAULTS,
   INSTANCE_DEFAULTS,
   MIN_GARP,
   OWNER_PRIORITY,
@@ -54,6 +55,10 @@ export function normalize(raw: RawDoc, cx: NormCx): MutableModel {
     fill(s, SCRIPT_DEFAULTS);
     if (s.timeout === undefined) s.timeout = s.interval;
   }
+  for (const t of Object.values((doc.track_http ?? {}) as Record<string, Obj>)) {
+    fill(t, HTTP_TRACK_DEFAULTS);
+    if (t.timeout === undefined) t.timeout = t.interval;
+  }
   for (const t of Object.values((doc.vrrp_track_process ?? {}) as Record<string, Obj>)) {
     fill(t, TRACK_PROCESS_DEFAULTS);
     fill(t, { fork_delay: t.delay, terminate_delay: t.delay });
@@ -67,6 +72,7 @@ export function normalize(raw: RawDoc, cx: NormCx): MutableModel {
     normInstance(inst, g, ["vrrp_instance", name], cx);
   fill(doc, {
     vrrp_script: {},
+    track_http: {},
     vrrp_instance: {},
     vrrp_track_process: {},
     track_file: {},

@@ -42,6 +42,7 @@ function validateTrackers(m: MutableModel, cx: NormCx): void {
         "script-missing",
         `vrrp_script ${name} has no script line - it will be ignored`,
       );
+  validateHttpTracks(m, cx);
   for (const [name, t] of Object.entries(m.vrrp_track_process))
     if (!t.process)
       warn(
@@ -68,12 +69,38 @@ function validateTrackers(m: MutableModel, cx: NormCx): void {
       );
 }
 
+/**
+ * track_http (extension): without a url (none written, or one that failed to read) it is
+ * ignored like a vrrp_script without script; and one probe at a time.
+ */
+function validateHttpTracks(m: MutableModel, cx: NormCx): void {
+  for (const [name, t] of Object.entries(m.track_http)) {
+    if (!t.url)
+      warn(
+        cx,
+        ["track_http", name],
+        "url-missing",
+        `track_http ${name} has no usable url - it will be ignored`,
+      );
+    // A probe may not outlive its interval: the next one would start while it still waits,
+    // and one hung server would hold several connections and count one failure several times.
+    if (t.timeout > t.interval)
+      err(
+        cx,
+        ["track_http", name, "timeout"],
+        "timeout-over-interval",
+        `track_http ${name}: timeout ${t.timeout}s is longer than interval ${t.interval}s`,
+      );
+  }
+}
+
 /** The tracker tables a `track_*` list may name, and whether an entry is usable. */
 function trackTables(
   m: MutableModel,
 ): Record<string, [string, Refs[string], (v: Record<string, unknown>) => boolean]> {
   return {
     track_script: ["vrrp_script", m.vrrp_script, (v) => v.script !== undefined],
+    track_http: ["track_http", m.track_http, (v) => v.url !== undefined],
     track_process: ["vrrp_track_process", m.vrrp_track_process, (v) => v.process !== undefined],
     track_file: ["track_file", m.track_file, (v) => v.file !== undefined],
     track_bfd: ["bfd_instance", m.bfd_instance, () => true],

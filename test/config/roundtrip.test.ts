@@ -112,9 +112,26 @@ describe("files convert both ways without loss", () => {
   }
 });
 
+/**
+ * The model without track_http (an extension keepalived syntax could carry, but that the
+ * .conf examples leave out so keepalived itself can run them).
+ */
+function withoutTrackHttp(m: unknown): unknown {
+  const doc = structuredClone(m) as Record<string, unknown> & {
+    vrrp_instance: Record<string, Record<string, unknown>>;
+  };
+  expect(Object.keys(doc.track_http as object).length).toBeGreaterThan(0);
+  doc.track_http = {};
+  for (const i of Object.values(doc.vrrp_instance)) {
+    expect(i.track_http).toBeDefined();
+    delete i.track_http;
+  }
+  return doc;
+}
+
 describe("the two front ends give one model", () => {
   for (const node of ["lb1", "lb2"]) {
-    test(`examples/nginx-pair/${node}.conf and ${node}.toml`, () => {
+    test(`examples/nginx-pair/${node}.conf and ${node}.toml (but for the TOML's track_http)`, () => {
       const dir = `${REPO}/examples/nginx-pair`;
       const ka = load(
         readFileSync(`${dir}/${node}.conf`, "utf8"),
@@ -125,7 +142,7 @@ describe("the two front ends give one model", () => {
       expect(ka.diagnostics).toEqual([]);
       expect(toml.diagnostics).toEqual([]);
       expect(toml.model).toBeDefined();
-      expect(toml.model).toEqual(ka.model);
+      expect(withoutTrackHttp(toml.model)).toEqual(ka.model);
     });
   }
 });

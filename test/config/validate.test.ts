@@ -17,6 +17,7 @@ import {
   runRuleCases,
   tomlShare,
 } from "./rule-cases.ts";
+import { HTTP_TRACK_CASES } from "./track-http-cases.ts";
 
 const HOST = fakeHost(["eth0"], ["/usr/bin/check.sh"]);
 
@@ -1696,7 +1697,14 @@ router_id = "lb1"
   },
 ];
 
-const CASES = [...NORMALIZE, ...TRACKERS, ...REFERENCES, ...INSTANCE, ...HOST_CASES];
+const CASES = [
+  ...NORMALIZE,
+  ...TRACKERS,
+  ...HTTP_TRACK_CASES,
+  ...REFERENCES,
+  ...INSTANCE,
+  ...HOST_CASES,
+];
 
 runRuleCases("VRRP rules", CASES);
 

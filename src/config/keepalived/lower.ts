@@ -74,6 +74,7 @@ function blockName(path: Path): string {
 const NAMED_PARENTS = new Set([
   "vrrp_instance",
   "vrrp_script",
+  "track_http",
   "vrrp_sync_group",
   "vrrp_track_process",
   "track_file",

@@ -10,19 +10,11 @@
  *     user's supplementary groups. Escapes work inside both kinds of quotes.
  * So "/bin/x arg" must be quoted to pass an argument: unquoted, "arg" would be the user.
  */
+import type { ScriptCommand } from "../../core/script-command.ts";
 import type { Issue } from "../diag.ts";
 import { error, isPlainObject, isPlainWord, ok, type Parsed, type Result, warn } from "./common.ts";
 
-export interface ScriptCommand {
-  /** argv; [0] is the program, never empty. */
-  readonly command: readonly string[];
-  /** Run as this user (default: global script_user, else keepalived_script or root). */
-  readonly user?: string;
-  /** Primary group (default: the user's). */
-  readonly group?: string;
-  /** Also set the user's supplementary groups (written as ":" before the group). */
-  readonly supplementary?: boolean;
-}
+export type { ScriptCommand };
 
 const SPACE = " \t\f\n\r\v";
 const SIMPLE: Record<string, number> = { a: 7, b: 8, E: 0x1b, f: 12, n: 10, r: 13, t: 9, v: 11 };

@@ -12,6 +12,7 @@ import {
   garpGroup,
   trackFile,
   trackGroup,
+  trackHttp,
   vrrpInstance,
   vrrpScript,
   vrrpSyncGroup,
@@ -33,6 +34,7 @@ export const rootSpec = block(
     vrrp_track_process: named(vrrpTrackProcess),
     bfd_instance: named(bfdInstance),
     vrrp_script: named(vrrpScript),
+    track_http: named(trackHttp),
     vrrp_sync_group: named(vrrpSyncGroup),
     vrrp_instance: named(vrrpInstance),
     SSL: sslBlock,
@@ -50,6 +52,7 @@ type Item<T> = T extends (infer V)[] ? V : never;
 export type RawGlobal = NonNullable<RawDoc["global_defs"]>;
 export type RawInstance = Named<NonNullable<RawDoc["vrrp_instance"]>>;
 export type RawScript = Named<NonNullable<RawDoc["vrrp_script"]>>;
+export type RawHttpTrack = Named<NonNullable<RawDoc["track_http"]>>;
 export type RawSyncGroup = Named<NonNullable<RawDoc["vrrp_sync_group"]>>;
 export type RawTrackProcess = Named<NonNullable<RawDoc["vrrp_track_process"]>>;
 export type RawTrackFile = Named<NonNullable<RawDoc["track_file"]>>;

@@ -1,9 +1,10 @@
 /**
- * VRRP blocks: vrrp_script, vrrp_track_process, track_file, bfd_instance, vrrp_sync_group,
- * vrrp_instance and the small global blocks (reference §1.4–§1.10).
+ * VRRP blocks: vrrp_script, track_http, vrrp_track_process, track_file, bfd_instance,
+ * vrrp_sync_group, vrrp_instance and the small global blocks (reference §1.4–§1.10).
  */
 import { scalar } from "./args.ts";
-import { int, ip, mac, num, str } from "./atoms.ts";
+import { int, ip, mac, num, oneOf, str } from "./atoms.ts";
+import { url as httpGetUrl } from "./checkers.ts";
 import {
   Bool,
   Enum,
@@ -19,8 +20,10 @@ import {
   tuple,
   Weight,
   WordList,
+  Words,
 } from "./common.ts";
 import { arg, block, clearing, deprecated, lines, multi, repeat } from "./dsl.ts";
+import { hostHeader, httpUrl } from "./http-url.ts";
 import { addressLine, routeLine, ruleLine } from "./lines.ts";
 import { optionalScript } from "./script.ts";
 
@@ -49,9 +52,31 @@ export const vrrpScript = block({
   init_fail: Flag(),
 });
 
+/**
+ * `track_http NAME { … }` (an edge-agent extension; keepalived has no such block): GET `url`
+ * every `interval`; a status in `status` is a success. Timing, weight and hysteresis are
+ * vrrp_script's, keyword for keyword, so a `vrrp_script` running curl can be swapped for one.
+ */
+export const trackHttp = block({
+  url: arg(scalar(httpUrl)),
+  /** HTTP_GET's `status_code` words (`200`, `200-299 404`), so both read statuses alike. */
+  status: httpGetUrl.block.fields.status_code,
+  host: arg(scalar(hostHeader)),
+  tls_verify: Bool(),
+  interval: Secs(0.001, 86400),
+  timeout: Secs(0.001, 86400),
+  weight: Weight(-253, 253),
+  rise: Int(1, 2147483647),
+  fall: Int(1, 2147483647),
+  init_fail: Flag(),
+});
+
 export const vrrpTrackProcess = block({
-  process: Script(),
-  param_match: Enum(["initial", "partial"] as const),
+  // A plain keyword (vrrp_parser.c install_keyword): words, "…" groups one with spaces, no
+  // user or group as script keywords have. [0] is the name or path, the rest its parameters.
+  process: Words(str("a process name or path, then its parameters"), 1),
+  // Bare `param_match` means exact: the command has exactly the given parameters.
+  param_match: OptValue("match", oneOf(["initial", "partial"] as const)),
   weight: Weight(-254, 254),
   quorum: Int(0, 65535),
   quorum_max: Int(0, 65535),
@@ -97,6 +122,8 @@ const tracking = {
   track_file: trackLine(-254, 254),
   track_process: trackLine(-254, 254),
   track_bfd: trackLine(-253, 253),
+  /** Extension: binds a track_http block; weights as for track_script. */
+  track_http: trackLine(-253, 253),
 } as const;
 
 const notifies = {
