@@ -33,12 +33,14 @@ export function perform(agent: Agent, r: Running, a: Action): void {
       agent.log.info(`(${name}) Entering ${a.to} STATE (${a.reason})`);
       return;
     case "notify":
-      notify(agent, r, a.state);
+      if (agent.hooks) agent.notifyInstance(r, a.state);
+      else notify(agent, r, a.state);
       return;
     case "notify-master-rx-lower-pri":
       agent.log.info(
         `(${name}) Received advert from ${a.from} with lower priority ${a.priority}, ours ${r.state.effectivePriority}, forcing new election`,
       );
+      agent.hooks?.rxLowerPri(name, r.state.effectivePriority);
       return;
     case "mark":
       agent.log.debug(`(${name}) ${a.what}`);

@@ -4,6 +4,8 @@
  */
 import type { ScriptCommand } from "../config/lines/shell.ts";
 import type { IpAddr } from "../core/net/ip.ts";
+import type { HttpProbeSpec } from "../core/track/http-spec.ts";
+import type { ProcessMatcher } from "../core/track/process-match.ts";
 import type { InstancePlan } from "./params.ts";
 
 /** One received datagram, as the receive Worker reports it. */
@@ -54,4 +56,38 @@ export interface AgentIo {
   /** Run a notify script, detached; never blocks and never throws. */
   runScript(cmd: ScriptCommand, extraArgs: readonly string[], why: string): void;
   close(): Promise<void>;
+}
+
+/** A running script, as the trackers see it. */
+export interface ScriptProc {
+  readonly pid: number;
+  /** To the script's whole process group (also after the leader exited). */
+  signal(sig: "SIGTERM" | "SIGKILL"): void;
+}
+
+export interface Stoppable {
+  stop(): void;
+}
+
+/** What the trackers need from the world: scripts, watchers, probes. */
+export interface TrackerIo {
+  /** Start a tracker script; `onExit` gets exit-0-or-not. undefined: it could not start. */
+  startScript(
+    cmd: ScriptCommand,
+    why: string,
+    onExit: (success: boolean, signal?: string) => void,
+  ): ScriptProc | undefined;
+  /** Count running processes per tracker; `onCount` on every change. */
+  watchProcesses(
+    specs: readonly { readonly name: string; readonly match: ProcessMatcher }[],
+    onCount: (name: string, count: number) => void,
+  ): Stoppable;
+  /** Read the file's integer now and whenever it changes (track_file, with init_file). */
+  watchFile(
+    path: string,
+    init: { readonly value: number; readonly overwrite: boolean } | undefined,
+    onValue: (value: number | undefined) => void,
+  ): Stoppable;
+  /** One track_http probe; resolves with success, never rejects. */
+  probeHttp(spec: HttpProbeSpec): Promise<boolean>;
 }

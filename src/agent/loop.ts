@@ -10,8 +10,17 @@ import { groupState, stepGroup } from "../core/vrrp/sync-group.ts";
 import { nextDeadline } from "../core/vrrp/timers.ts";
 import type { Action, Event, InstanceState, VrrpState } from "../core/vrrp/types.ts";
 import { perform } from "./effects.ts";
+import type { Hooks } from "./hooks.ts";
 import type { AgentIo, InstanceIo, LinkChange, Packet } from "./io.ts";
 import type { InstancePlan } from "./params.ts";
+import { Tracking, type TrackingConfig } from "./tracking.ts";
+
+export interface AgentOptions {
+  /** notify scripts, FIFO lines and mail on transitions (none in the simulator). */
+  readonly hooks?: Hooks;
+  /** vrrp_script, track_interface, track_process, track_file, track_http. */
+  readonly tracking?: TrackingConfig;
+}
 
 export interface Running {
   readonly plan: InstancePlan;
@@ -25,12 +34,20 @@ export class Agent {
   private readonly groupStates = new Map<string, VrrpState>();
   private stopped = false;
   private armedAt: number | undefined;
+  readonly hooks: Hooks | undefined;
+  private readonly tracking: Tracking | undefined;
+  /** Group transitions to STOP wait until every instance has stopped (notify.c order). */
+  private pendingGroupStops: string[] | undefined;
 
   constructor(
     private readonly plans: readonly InstancePlan[],
     readonly io: AgentIo,
     readonly log: ConsolaInstance,
-  ) {}
+    opts: AgentOptions = {},
+  ) {
+    this.hooks = opts.hooks;
+    this.tracking = opts.tracking ? new Tracking(this, opts.tracking) : undefined;
+  }
 
   /** Open sockets, clear leftovers of a crashed run, then start every instance. */
   async start(): Promise<void> {
@@ -50,14 +67,27 @@ export class Agent {
       if (!r.io.linkUp())
         this.dispatch(r, { type: "fault", reason: `interface ${r.plan.ifname} down`, on: true });
     }
-    for (const r of this.running.values()) this.dispatch(r, { type: "start" });
+    // Trackers first: an instance starts with its effective priority and tracker faults,
+    // and one held by a weight-0 script that has not reported yet starts when it does.
+    this.tracking?.start();
+    for (const r of this.running.values())
+      if (!this.tracking?.held(r)) this.dispatch(r, { type: "start" });
+  }
+
+  /** Start an instance that trackers held in INIT (keepalived's num_script_init). */
+  release(r: Running): void {
+    if (!this.stopped && r.state.state === "INIT") this.dispatch(r, { type: "start" });
   }
 
   /** SIGTERM/SIGINT: every MASTER hands over with priority 0 and removes its VIPs (§2.17). */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.tracking?.stop();
+    this.pendingGroupStops = [];
     for (const r of this.running.values()) this.dispatch(r, { type: "shutdown" });
+    for (const g of this.pendingGroupStops) this.hooks?.group(g, "STOP");
+    this.pendingGroupStops = undefined;
     this.io.schedule(undefined, () => {});
     for (const r of this.running.values()) r.io.close();
     await this.io.close();
@@ -98,10 +128,32 @@ export class Agent {
     members.forEach((m, k) => {
       m.state = res.group.members[k] as InstanceState;
     });
-    this.groupStates.set(name, res.group.state);
+    const t = res.groupTransition;
+    // keepalived notifies a group leaving INIT before its members (vrrp_init_state), and
+    // otherwise after them (vrrp_sync.c); members see the group's previous state.
+    if (t?.from === "INIT") this.groupNotify(name, t.to);
     for (const [k, list] of res.actions.entries()) this.act(members[k] as Running, list);
-    if (res.groupTransition)
-      this.log.info(`VRRP_Group(${name}) Syncing instances to ${res.groupTransition.to} state`);
+    this.groupStates.set(name, res.group.state);
+    if (t) {
+      this.log.info(`VRRP_Group(${name}) Syncing instances to ${t.to} state`);
+      if (t.from !== "INIT") this.groupNotify(name, t.to);
+    }
+  }
+
+  private groupNotify(name: string, to: VrrpState): void {
+    if (to === "STOP" && this.pendingGroupStops) this.pendingGroupStops.push(name);
+    else this.hooks?.group(name, to);
+  }
+
+  /** Hooks for an instance's new state (its group's state is still the previous one). */
+  notifyInstance(r: Running, state: "MASTER" | "BACKUP" | "FAULT" | "STOP"): void {
+    const g = r.plan.syncGroup;
+    this.hooks?.instance(
+      r.plan.name,
+      state,
+      r.state.effectivePriority,
+      g ? (this.groupStates.get(g) ?? "INIT") : undefined,
+    );
   }
 
   private act(r: Running, actions: readonly Action[]): void {
@@ -122,8 +174,8 @@ export class Agent {
    * would cost a message to the receive Worker per advert. The early tick finds nothing
    * due and re-arms once (design §2: one timer for the earliest deadline).
    */
-  private rearm(): void {
-    let next: number | undefined;
+  rearm(): void {
+    let next = this.tracking?.nextDeadline();
     for (const r of this.running.values()) {
       const t = nextDeadline(r.state);
       if (t !== undefined && (next === undefined || t < next)) next = t;
@@ -136,6 +188,7 @@ export class Agent {
   private onTimer(): void {
     this.armedAt = undefined;
     const now = this.io.nowMs();
+    this.tracking?.onTimer(now);
     for (const r of this.running.values()) {
       const t = nextDeadline(r.state);
       if (t !== undefined && t <= now) this.dispatch(r, { type: "tick" });
@@ -170,6 +223,7 @@ export class Agent {
   }
 
   private onLink(c: LinkChange): void {
+    this.tracking?.link(c.ifname, c.up);
     for (const r of this.running.values()) {
       if (!r.plan.tracked.includes(c.ifname)) continue;
       this.dispatch(r, { type: "fault", reason: `interface ${c.ifname} down`, on: !c.up });

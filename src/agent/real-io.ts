@@ -90,6 +90,11 @@ export class RealIo implements AgentIo, InterfaceResolver {
     return primaryAddress(ifname, family);
   }
 
+  /** Up and running now (the initial state of a track_interface). */
+  linkUp(ifname: string): boolean {
+    return linkUsable(ifname);
+  }
+
   interfaceExists(ifname: string): boolean {
     return linkInfo(ifname) !== undefined;
   }

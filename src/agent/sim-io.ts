@@ -5,7 +5,17 @@
  */
 import type { ScriptCommand } from "../config/lines/shell.ts";
 import { formatIp, type IpAddr, ipEqual, isMulticast, parseIp } from "../core/net/ip.ts";
-import type { AgentIo, InstanceIo, LinkChange, Packet } from "./io.ts";
+import type { HttpProbeSpec } from "../core/track/http-spec.ts";
+import type { HookIo } from "./hooks.ts";
+import type {
+  AgentIo,
+  InstanceIo,
+  LinkChange,
+  Packet,
+  ScriptProc,
+  Stoppable,
+  TrackerIo,
+} from "./io.ts";
 import type { InstancePlan } from "./params.ts";
 
 interface Timed {
@@ -63,7 +73,12 @@ export class SimNet {
   }
 }
 
-export class SimHost implements AgentIo {
+/** How a simulated tracker script ends: exit status after `runMs`, or never (until signalled). */
+export type SimOutcome =
+  | { readonly success: boolean; readonly runMs?: number }
+  | { readonly hang: "term" | "kill" };
+
+export class SimHost implements AgentIo, HookIo, TrackerIo {
   alive = true;
   /** Addresses this host holds now (VIPs included), for display and invariants. */
   readonly held = new Set<string>();
@@ -73,6 +88,16 @@ export class SimHost implements AgentIo {
   private packetCb: ((key: string, p: Packet) => void) | undefined;
   private linkCb: ((c: LinkChange) => void) | undefined;
   private readonly down = new Set<string>();
+  /** Lines written to the notify FIFO; mails as "kind name STATE". */
+  readonly fifoLines: string[] = [];
+  readonly mails: string[] = [];
+  /** Decides each tracker script run or probe (argv[0] or the URL); default: success. */
+  outcome: (what: string) => SimOutcome = () => ({ success: true });
+  /** Tracker starts, as `at what`. */
+  readonly trackerRuns: { at: number; what: string }[] = [];
+  private nextPid = 1000;
+  private readonly processCbs: ((name: string, count: number) => void)[] = [];
+  private readonly fileCbs = new Map<string, (v: number | undefined) => void>();
 
   constructor(
     readonly net: SimNet,
@@ -157,6 +182,67 @@ export class SimHost implements AgentIo {
 
   runScript(cmd: ScriptCommand, extraArgs: readonly string[], why: string): void {
     this.scripts.push({ at: this.net.now, argv: [...cmd.command, ...extraArgs], why });
+  }
+
+  fifo(line: string): void {
+    this.fifoLines.push(line);
+  }
+
+  mail(kind: string, name: string, state: string): void {
+    this.mails.push(`${kind} ${name} ${state}`);
+  }
+
+  startScript(
+    cmd: ScriptCommand,
+    _why: string,
+    onExit: (success: boolean, signal?: string) => void,
+  ): ScriptProc | undefined {
+    const what = cmd.command[0] ?? "";
+    this.trackerRuns.push({ at: this.net.now, what });
+    const o = this.outcome(what);
+    let done = false;
+    const exit = (success: boolean, signal?: string) => {
+      if (done || !this.alive) return;
+      done = true;
+      onExit(success, signal);
+    };
+    if ("success" in o) this.net.at(this.net.now + (o.runMs ?? 5), () => exit(o.success));
+    const pid = this.nextPid++;
+    return {
+      pid,
+      signal: (sig) => {
+        if ("hang" in o && (sig === "SIGKILL" || o.hang === "term"))
+          this.net.at(this.net.now + 1, () => exit(false, sig));
+      },
+    };
+  }
+
+  watchProcesses(
+    _specs: readonly { readonly name: string }[],
+    onCount: (name: string, count: number) => void,
+  ): Stoppable {
+    this.processCbs.push(onCount);
+    return { stop: () => {} };
+  }
+
+  /** The simulated /proc: `count` processes now match track_process `name`. */
+  setProcessCount(name: string, count: number): void {
+    for (const cb of this.processCbs) cb(name, count);
+  }
+
+  watchFile(path: string, _init: unknown, onValue: (v: number | undefined) => void): Stoppable {
+    this.fileCbs.set(path, onValue);
+    return { stop: () => this.fileCbs.delete(path) };
+  }
+
+  setFile(path: string, value: number | undefined): void {
+    this.fileCbs.get(path)?.(value);
+  }
+
+  async probeHttp(spec: HttpProbeSpec): Promise<boolean> {
+    this.trackerRuns.push({ at: this.net.now, what: spec.url });
+    const o = this.outcome(spec.url);
+    return "success" in o && o.success;
   }
 
   /** kill -9: nothing more is sent or received; held addresses stay. */

@@ -1,8 +1,11 @@
 import { defineCommand } from "citty";
 import type { LogType } from "consola";
+import { Hooks } from "../agent/hooks.ts";
 import { Agent } from "../agent/loop.ts";
 import { planInstances } from "../agent/params.ts";
+import { RealHooks } from "../agent/real-hooks.ts";
 import { RealIo } from "../agent/real-io.ts";
+import { planTracking } from "../agent/track-plan.ts";
 import { loadConfig } from "../config/load.ts";
 import { AgentError } from "../errors.ts";
 import { configureLogging, logger } from "../log/index.ts";
@@ -54,14 +57,26 @@ export default defineCommand({
       garpIntervalMs: g.vrrp_garp_interval * 1000,
       naIntervalMs: g.vrrp_gna_interval * 1000,
     });
-    const agent = new Agent(planInstances(loaded.model, io), io, logger("vrrp"));
+    const m = loaded.model;
+    const tracking = planTracking(m);
+    for (const n of tracking.notes) logger("vrrp").warn(`(${n.owner}) ${n.text}`);
+    const real = new RealHooks(m, logger("hooks"));
+    const agent = new Agent(planInstances(m, io), io, logger("vrrp"), {
+      hooks: new Hooks(m, real),
+      tracking: { model: m, plan: tracking, io: real, linkUp: (i) => io.linkUp(i) },
+    });
     const stopped = new Promise<void>((resolve) => {
       const stop = (sig: string) => {
         log.info(`${sig} received: handing over and stopping`);
-        agent.stop().then(resolve, (e: unknown) => {
-          log.error(`stopping: ${e instanceof Error ? e.message : String(e)}`);
-          resolve();
-        });
+        // keepalived kills running scripts first, then hands over, then runs STOP notifies.
+        real.runner.terminateAll();
+        agent
+          .stop()
+          .then(() => real.close())
+          .then(resolve, (e: unknown) => {
+            log.error(`stopping: ${e instanceof Error ? e.message : String(e)}`);
+            resolve();
+          });
       };
       process.once("SIGTERM", () => stop("SIGTERM"));
       process.once("SIGINT", () => stop("SIGINT"));

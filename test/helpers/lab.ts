@@ -384,7 +384,8 @@ export class Lab {
       const links = this.ip(h, "-o", "link", "show");
       for (const m of links.matchAll(/^\d+: ([^:@]+)[:@]/gm)) {
         const dev = m[1] as string;
-        if (dev !== "lo" && dev !== "eth0") this.ip(h, "link", "del", dev);
+        // Deleting one end of a veth pair deletes the other: a missing device is fine.
+        if (dev !== "lo" && dev !== "eth0") run(["ip", "-n", h.ns, "link", "del", dev]);
       }
       this.ip(h, "neigh", "flush", "dev", "eth0");
       this.ip(h, "-6", "neigh", "flush", "dev", "eth0");

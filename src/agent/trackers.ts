@@ -1,0 +1,230 @@
+/**
+ * The trackers' shell: it runs vrrp_scripts and track_http probes on their schedules,
+ * listens to the process and file watchers and to link changes, and keeps each tracker's
+ * status. The decisions are the core's (core/track): when to run, kill, count a result,
+ * declare quorum. Changes are reported to the agent, which turns them into priority and
+ * fault events for the instances that bind the tracker.
+ */
+import type { ConsolaInstance } from "consola";
+import type { Model } from "../config/model.ts";
+import {
+  initialQuorum,
+  nextDeadline as quorumDeadline,
+  stepQuorum,
+} from "../core/track/process-quorum.ts";
+import { initialScript, onScriptResult, scriptUp } from "../core/track/script-result.ts";
+import { initialRun, nextDeadline as runDeadline, stepRun } from "../core/track/script-run.ts";
+import type { TrackerStatus } from "../core/track/types.ts";
+import type { ScriptProc, Stoppable, TrackerIo } from "./io.ts";
+import { type TrackPlan, trackerKey, usedTrackers } from "./track-plan.ts";
+import { httpTracker, processTracker, type ScriptDef, scriptTracker } from "./tracker-defs.ts";
+
+type RunState = ReturnType<typeof initialRun>;
+type ResultState = ReturnType<typeof initialScript>;
+type QuorumState = ReturnType<typeof initialQuorum>;
+
+/** A periodic checker: a vrrp_script (a process) or a track_http probe (a request). */
+interface Periodic {
+  readonly key: string;
+  readonly def: ScriptDef;
+  run: RunState;
+  result: ResultState;
+  proc?: ScriptProc;
+}
+
+export class TrackerHost {
+  private readonly status = new Map<string, TrackerStatus>();
+  private readonly periodic: Periodic[] = [];
+  private readonly quorum = new Map<string, QuorumState>();
+  private readonly watchers: Stoppable[] = [];
+  private stopped = false;
+  /** Script runs that hit their timeout (status and metrics). */
+  timeouts = 0;
+
+  constructor(
+    private readonly m: Model,
+    private readonly plan: TrackPlan,
+    private readonly io: TrackerIo,
+    private readonly log: ConsolaInstance,
+    /** Statuses changed: the agent re-evaluates the instances binding these keys. */
+    private readonly onChange: (keys: readonly string[]) => void,
+    private readonly nowMs: () => number,
+  ) {}
+
+  /** The current verdict of a tracker (`kind:name`); undefined if unknown. */
+  get(key: string): TrackerStatus | undefined {
+    return this.status.get(key);
+  }
+
+  start(linkUp: (ifname: string) => boolean): void {
+    const now = this.nowMs();
+    for (const [key, t] of usedTrackers(this.plan)) {
+      switch (t.kind) {
+        case "interface":
+          this.status.set(key, { kind: "updown", up: linkUp(t.name) });
+          break;
+        case "script":
+        case "http": {
+          const def =
+            t.kind === "script" ? scriptTracker(this.m, t.name) : httpTracker(this.m, t.name);
+          if (!def) break;
+          const p: Periodic = {
+            key,
+            def,
+            run: initialRun(def.run, now),
+            result: initialScript(def.result),
+          };
+          this.periodic.push(p);
+          this.status.set(key, { kind: "updown", up: scriptUp(p.result) });
+          break;
+        }
+        case "process":
+          this.startProcess(key, t.name, now);
+          break;
+        case "file":
+          this.startFile(key, t.name);
+          break;
+        case "group":
+          break;
+      }
+    }
+    for (const p of this.periodic) this.stepPeriodic(p, { type: "tick" }, now);
+  }
+
+  /** SIGTERM every running script (keepalived does so first at shutdown, §2.17). */
+  stop(): void {
+    this.stopped = true;
+    for (const w of this.watchers) w.stop();
+    for (const p of this.periodic) p.proc?.signal("SIGTERM");
+  }
+
+  /** A link changed: interface trackers follow it. */
+  link(ifname: string, up: boolean): void {
+    const key = trackerKey({ kind: "interface", name: ifname });
+    const had = this.status.get(key);
+    if (!had || (had.kind === "updown" && had.up === up)) return;
+    this.status.set(key, { kind: "updown", up });
+    this.onChange([key]);
+  }
+
+  nextDeadline(): number | undefined {
+    let next: number | undefined;
+    const take = (t: number | undefined) => {
+      if (t !== undefined && (next === undefined || t < next)) next = t;
+    };
+    for (const p of this.periodic) take(runDeadline(p.run));
+    for (const q of this.quorum.values()) take(quorumDeadline(q));
+    return next;
+  }
+
+  /** Deadlines ≤ now: run due scripts, signal overdue ones, settle process quorums. */
+  onTimer(now: number): void {
+    if (this.stopped) return;
+    for (const p of this.periodic) {
+      const t = runDeadline(p.run);
+      if (t !== undefined && t <= now) this.stepPeriodic(p, { type: "tick" }, now);
+    }
+    for (const [key, q] of this.quorum) {
+      const t = quorumDeadline(q);
+      if (t !== undefined && t <= now) this.stepQuorumOf(key, { type: "tick" }, now);
+    }
+  }
+
+  private stepPeriodic(p: Periodic, e: Parameters<typeof stepRun>[1], now: number): void {
+    const res = stepRun(p.run, e, now);
+    p.run = res.state;
+    for (const a of res.actions) {
+      switch (a.type) {
+        case "spawn":
+          this.spawn(p, now);
+          break;
+        case "signal":
+          p.proc?.signal(a.sig);
+          break;
+        case "result":
+          this.result(p, a.success);
+          break;
+        case "skipped":
+          // keepalived's words (vrrp_scheduler.c), which operators grep for.
+          this.log.warn(`Track script ${p.def.name} is ${a.reason}, expect idle - skipping run`);
+          break;
+        case "timed-out":
+          this.timeouts++;
+          this.log.warn(`${p.def.what} timed out`);
+          break;
+      }
+    }
+  }
+
+  private spawn(p: Periodic, now: number): void {
+    if (this.stopped) return;
+    // The handle stays after the exit: a group SIGKILL may still follow (script-run.ts).
+    const proc = p.def.start(this.io, (success, signal) => {
+      if (!this.stopped)
+        this.stepPeriodic(
+          p,
+          { type: "exited", success, ...(signal ? { signal } : {}) },
+          this.nowMs(),
+        );
+    });
+    if (proc) {
+      p.proc = proc;
+      this.stepPeriodic(p, { type: "spawned", pid: proc.pid }, now);
+    } else this.stepPeriodic(p, { type: "spawn-failed" }, now);
+  }
+
+  private result(p: Periodic, success: boolean): void {
+    const r = onScriptResult(p.result, success, p.def.result);
+    p.result = r.state;
+    const up = scriptUp(r.state);
+    const had = this.status.get(p.key);
+    if (had?.kind === "updown" && had.up === up) return;
+    this.status.set(p.key, { kind: "updown", up });
+    // keepalived's words (vrrp_track.c), which operators grep for.
+    this.log.info(`${p.def.what} now returning ${up ? "success" : "failure"}`);
+    this.onChange([p.key]);
+  }
+
+  private startProcess(key: string, name: string, now: number): void {
+    const def = processTracker(this.m, name);
+    if (!def) return;
+    this.quorum.set(key, initialQuorum(def.quorum, now));
+    for (const w of def.match.warnings) this.log.warn(`track_process ${name}: ${w}`);
+    this.status.set(key, { kind: "updown", up: undefined });
+    this.watchers.push(
+      this.io.watchProcesses([{ name, match: def.match }], (_n, count) =>
+        this.stepQuorumOf(key, { type: "count", count }, this.nowMs()),
+      ),
+    );
+  }
+
+  private stepQuorumOf(key: string, e: Parameters<typeof stepQuorum>[1], now: number): void {
+    const q = this.quorum.get(key);
+    if (!q) return;
+    const res = stepQuorum(q, e, now);
+    this.quorum.set(key, res.state);
+    const had = this.status.get(key);
+    if (res.up === undefined || (had?.kind === "updown" && had.up === res.up)) return;
+    this.status.set(key, { kind: "updown", up: res.up });
+    this.log.info(`Quorum ${res.up ? "gained" : "lost"} for tracked process ${key.slice(8)}`);
+    this.onChange([key]);
+  }
+
+  private startFile(key: string, name: string): void {
+    const f = this.m.track_file[name];
+    if (!f?.file) return;
+    this.status.set(key, { kind: "value", value: 0 });
+    const init = f.init_file
+      ? { value: f.init_file.value ?? 0, overwrite: f.init_file.overwrite ?? false }
+      : undefined;
+    this.watchers.push(
+      this.io.watchFile(f.file, init, (v) => {
+        const value = v ?? 0;
+        const had = this.status.get(key);
+        if (had?.kind === "value" && had.value === value) return;
+        this.status.set(key, { kind: "value", value });
+        this.onChange([key]);
+      }),
+    );
+  }
+}
