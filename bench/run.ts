@@ -4,6 +4,7 @@ const BENCHES: Record<string, string> = {
   failover: "failover.ts",
   lateness: "lateness.ts",
   resources: "resources.ts",
+  scripts: "scripts.ts",
 };
 const want = process.argv.slice(2);
 const names = want.length ? want : Object.keys(BENCHES);

@@ -69,8 +69,14 @@ export interface Stoppable {
   stop(): void;
 }
 
-/** What the trackers need from the world: scripts, watchers, probes. */
+/** What the trackers need from the world: a timer, scripts, watchers, probes. */
 export interface TrackerIo {
+  /**
+   * The trackers' own timer (replacing any armed before; undefined disarms), apart from the
+   * VRRP one: script starts need milliseconds, not the VRRP timer's sub-millisecond path
+   * through the receive Worker, which would cost a round trip per start.
+   */
+  scheduleTracker(atMs: number | undefined, fn: () => void): void;
   /** Start a tracker script; `onExit` gets exit-0-or-not. undefined: it could not start. */
   startScript(
     cmd: ScriptCommand,

@@ -38,6 +38,8 @@ export class Agent {
   private readonly tracking: Tracking | undefined;
   /** Group transitions to STOP wait until every instance has stopped (notify.c order). */
   private pendingGroupStops: string[] | undefined;
+  /** While held members start: group transitions to notify after them. */
+  private deferredGroups: Map<string, VrrpState> | undefined;
 
   constructor(
     private readonly plans: readonly InstancePlan[],
@@ -72,11 +74,6 @@ export class Agent {
     this.tracking?.start();
     for (const r of this.running.values())
       if (!this.tracking?.held(r)) this.dispatch(r, { type: "start" });
-  }
-
-  /** Start an instance that trackers held in INIT (keepalived's num_script_init). */
-  release(r: Running): void {
-    if (!this.stopped && r.state.state === "INIT") this.dispatch(r, { type: "start" });
   }
 
   /** SIGTERM/SIGINT: every MASTER hands over with priority 0 and removes its VIPs (§2.17). */
@@ -131,18 +128,49 @@ export class Agent {
     const t = res.groupTransition;
     // keepalived notifies a group leaving INIT before its members (vrrp_init_state), and
     // otherwise after them (vrrp_sync.c); members see the group's previous state.
-    if (t?.from === "INIT") this.groupNotify(name, t.to);
-    for (const [k, list] of res.actions.entries()) this.act(members[k] as Running, list);
+    const deferred = this.deferredGroups;
+    if (t?.from === "INIT" && !deferred) this.groupNotify(name, t.to);
+    for (const { member, action } of res.sequence) this.act(members[member] as Running, [action]);
     this.groupStates.set(name, res.group.state);
     if (t) {
       this.log.info(`VRRP_Group(${name}) Syncing instances to ${t.to} state`);
-      if (t.from !== "INIT") this.groupNotify(name, t.to);
+      if (deferred) deferred.set(name, t.to);
+      else if (t.from !== "INIT") this.groupNotify(name, t.to);
     }
   }
 
   private groupNotify(name: string, to: VrrpState): void {
-    if (to === "STOP" && this.pendingGroupStops) this.pendingGroupStops.push(name);
-    else this.hooks?.group(name, to);
+    // While stopping, the group passes through BACKUP as its members stop: only STOP counts,
+    // after every instance (vrrp_notify.c notify_shutdown).
+    if (this.pendingGroupStops) {
+      if (to === "STOP") this.pendingGroupStops.push(name);
+    } else this.hooks?.group(name, to);
+  }
+
+  /**
+   * Start held instances once their trackers reported. A sync group comes up as keepalived
+   * brings it up (vrrp_scheduler.c try_up_instance, vrrp_sync.c vrrp_sync_backup): the
+   * member whose report completed the group first, then the others in group order, and the
+   * group's own notify after them.
+   */
+  release(trigger: Running): void {
+    if (this.stopped || trigger.state.state !== "INIT") return;
+    const g = trigger.plan.syncGroup;
+    if (!g) {
+      this.dispatch(trigger, { type: "start" });
+      return;
+    }
+    const members = [...this.running.values()].filter((m) => m.plan.syncGroup === g);
+    this.deferredGroups = new Map();
+    try {
+      for (const m of [trigger, ...members.filter((x) => x !== trigger)])
+        if (m.state.state === "INIT") this.dispatch(m, { type: "start" });
+    } finally {
+      const done = this.deferredGroups;
+      this.deferredGroups = undefined;
+      const to = done.get(g);
+      if (to) this.groupNotify(g, to);
+    }
   }
 
   /** Hooks for an instance's new state (its group's state is still the previous one). */
@@ -175,7 +203,7 @@ export class Agent {
    * due and re-arms once (design §2: one timer for the earliest deadline).
    */
   rearm(): void {
-    let next = this.tracking?.nextDeadline();
+    let next: number | undefined;
     for (const r of this.running.values()) {
       const t = nextDeadline(r.state);
       if (t !== undefined && (next === undefined || t < next)) next = t;
@@ -188,7 +216,6 @@ export class Agent {
   private onTimer(): void {
     this.armedAt = undefined;
     const now = this.io.nowMs();
-    this.tracking?.onTimer(now);
     for (const r of this.running.values()) {
       const t = nextDeadline(r.state);
       if (t !== undefined && t <= now) this.dispatch(r, { type: "tick" });

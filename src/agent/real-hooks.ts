@@ -9,6 +9,7 @@ import type { ConsolaInstance } from "consola";
 import type { ScriptCommand } from "../config/lines/shell.ts";
 import type { Model } from "../config/model.ts";
 import type { NotifyState } from "../core/vrrp/types.ts";
+import { monotonicMs } from "../io/clock.ts";
 import { FileWatcher } from "../io/file-watch.ts";
 import { probeHttp } from "../io/http-probe.ts";
 import { NotifyFifos, planFifos } from "../io/notify-fifo.ts";
@@ -94,6 +95,14 @@ export class RealHooks implements HookIo, TrackerIo {
     timeoutMs?: number,
   ): void {
     this.runner.start(cmd, extraArgs, { why, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  }
+
+  private trackerTimer: ReturnType<typeof setTimeout> | undefined;
+
+  scheduleTracker(atMs: number | undefined, fn: () => void): void {
+    if (this.trackerTimer !== undefined) clearTimeout(this.trackerTimer);
+    this.trackerTimer =
+      atMs === undefined ? undefined : setTimeout(fn, Math.max(0, atMs - monotonicMs()));
   }
 
   fifo(line: string): void {

@@ -117,6 +117,17 @@ export class SimHost implements AgentIo, HookIo, TrackerIo {
     });
   }
 
+  private trackerGen = 0;
+
+  /** The trackers' timer (TrackerIo), apart from the VRRP one. */
+  scheduleTracker(atMs: number | undefined, fn: () => void): void {
+    const gen = ++this.trackerGen;
+    if (atMs === undefined) return;
+    this.net.at(Math.max(atMs, this.net.now), () => {
+      if (this.alive && gen === this.trackerGen) fn();
+    });
+  }
+
   isUp(ifname: string): boolean {
     return !this.down.has(ifname);
   }

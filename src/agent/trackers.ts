@@ -38,6 +38,7 @@ export class TrackerHost {
   private readonly quorum = new Map<string, QuorumState>();
   private readonly watchers: Stoppable[] = [];
   private stopped = false;
+  private armedAt: number | undefined;
   /** Script runs that hit their timeout (status and metrics). */
   timeouts = 0;
 
@@ -89,11 +90,26 @@ export class TrackerHost {
       }
     }
     for (const p of this.periodic) this.stepPeriodic(p, { type: "tick" }, now);
+    this.arm();
+  }
+
+  /** Arm the trackers' timer for the earliest deadline, if it moved. */
+  private arm(): void {
+    if (this.stopped) return;
+    const next = this.nextDeadline();
+    if (next === this.armedAt) return;
+    this.armedAt = next;
+    this.io.scheduleTracker(next, () => {
+      this.armedAt = undefined;
+      this.onTimer(this.nowMs());
+      this.arm();
+    });
   }
 
   /** SIGTERM every running script (keepalived does so first at shutdown, §2.17). */
   stop(): void {
     this.stopped = true;
+    this.io.scheduleTracker(undefined, () => {});
     for (const w of this.watchers) w.stop();
     for (const p of this.periodic) p.proc?.signal("SIGTERM");
   }
@@ -107,7 +123,7 @@ export class TrackerHost {
     this.onChange([key]);
   }
 
-  nextDeadline(): number | undefined {
+  private nextDeadline(): number | undefined {
     let next: number | undefined;
     const take = (t: number | undefined) => {
       if (t !== undefined && (next === undefined || t < next)) next = t;
@@ -118,11 +134,14 @@ export class TrackerHost {
   }
 
   /** Deadlines ≤ now: run due scripts, signal overdue ones, settle process quorums. */
-  onTimer(now: number): void {
+  private onTimer(now: number): void {
     if (this.stopped) return;
     for (const p of this.periodic) {
       const t = runDeadline(p.run);
-      if (t !== undefined && t <= now) this.stepPeriodic(p, { type: "tick" }, now);
+      // The clock is read again for each script, as keepalived does before each fork
+      // (scheduler.c set_time_now): a run is spaced from its own start, not from the
+      // start of a turn in which 200 others were spawned first.
+      if (t !== undefined && t <= now) this.stepPeriodic(p, { type: "tick" }, this.nowMs());
     }
     for (const [key, q] of this.quorum) {
       const t = quorumDeadline(q);
@@ -133,6 +152,9 @@ export class TrackerHost {
   private stepPeriodic(p: Periodic, e: Parameters<typeof stepRun>[1], now: number): void {
     const res = stepRun(p.run, e, now);
     p.run = res.state;
+    // An exit or a spawn moves this script's deadlines; the timer follows (onTimer re-arms
+    // once after its whole pass).
+    if (e.type !== "tick") this.arm();
     for (const a of res.actions) {
       switch (a.type) {
         case "spawn":
@@ -203,6 +225,7 @@ export class TrackerHost {
     if (!q) return;
     const res = stepQuorum(q, e, now);
     this.quorum.set(key, res.state);
+    if (e.type !== "tick") this.arm();
     const had = this.status.get(key);
     if (res.up === undefined || (had?.kind === "updown" && had.up === res.up)) return;
     this.status.set(key, { kind: "updown", up: res.up });

@@ -54,34 +54,26 @@ export class Tracking {
     this.host.stop();
   }
 
-  nextDeadline(): number | undefined {
-    return this.host.nextDeadline();
-  }
-
-  onTimer(now: number): void {
-    this.host.onTimer(now);
-  }
-
   link(ifname: string, up: boolean): void {
     this.host.link(ifname, up);
     this.agent.rearm();
   }
 
-  /** Held in INIT: a weight-0 script or probe of it (or of a group peer) has not reported. */
+  /** Held in INIT: a weight-0 tracker of it (or of a group peer) has not reported yet. */
   held(r: Running): boolean {
     const g = r.plan.syncGroup;
     const members = g
       ? [...this.agent.running.values()].filter((m) => m.plan.syncGroup === g)
       : [r];
-    return members.some((m) =>
-      this.bindings(m).some(
-        (b) =>
-          b.weight === 0 &&
-          (b.kind === "script" || b.kind === "http") &&
-          this.status(b).kind === "updown" &&
-          (this.status(b) as { up: boolean | undefined }).up === undefined,
-      ),
-    );
+    // Only scripts and probes hold (keepalived's num_script_init): a process watcher that
+    // failed to start must not keep an instance out of service for ever.
+    const holds = (f: string) => f.startsWith("track_script ") || f.startsWith("track_http ");
+    return members.some((m) => this.evaluate(m).pending.some(holds));
+  }
+
+  private evaluate(r: Running) {
+    const items = this.bindings(r).map((binding) => ({ binding, status: this.status(binding) }));
+    return evaluate(r.plan.params.basePriority, items);
   }
 
   private status(b: TrackBinding): TrackerStatus {
@@ -90,10 +82,8 @@ export class Tracking {
 
   /** Feed the core the instance's effective priority and tracker faults, as they are now. */
   private apply(r: Running): void {
-    const list = this.bindings(r);
-    if (list.length === 0) return;
-    const items = list.map((binding) => ({ binding, status: this.status(binding) }));
-    const want = evaluate(r.plan.params.basePriority, items);
+    if (this.bindings(r).length === 0) return;
+    const want = this.evaluate(r);
     const before = r.state.effectivePriority;
     if (want.effective !== before) {
       this.agent.log.info(
@@ -114,8 +104,16 @@ export class Tracking {
     for (const r of this.agent.running.values()) {
       if (this.bindings(r).some((b) => keys.includes(trackerKey(b)))) this.apply(r);
     }
-    for (const r of this.agent.running.values())
-      if (r.state.state === "INIT" && !this.held(r)) this.agent.release(r);
+    // The member whose report completes a group is the last, in group order, bound to a
+    // changed tracker (keepalived walks a tracker's instances in that order).
+    const all = [...this.agent.running.values()];
+    const bound = (r: Running) => this.bindings(r).some((b) => keys.includes(trackerKey(b)));
+    for (const r of all) {
+      if (r.state.state !== "INIT" || this.held(r)) continue;
+      const g = r.plan.syncGroup;
+      const trigger = g ? (all.filter((m) => m.plan.syncGroup === g && bound(m)).at(-1) ?? r) : r;
+      this.agent.release(trigger);
+    }
     this.agent.rearm();
   }
 }

@@ -187,6 +187,34 @@ describe.skipIf(why !== undefined)(
     );
 
     test(
+      "notify_fifo_script: the agent creates the FIFO, starts the reader with the path appended, removes the FIFO at exit",
+      dumpOnFailure(async () => {
+        await fresh();
+        const fifo = `${dir}/made-by-agent.fifo`;
+        const out = `${dir}/fifo-reader.out`;
+        rmSync(fifo, { force: true });
+        rmSync(out, { force: true });
+        const reader = `${dir}/fifo-reader.sh`;
+        writeFileSync(reader, `#!/bin/sh\necho "path $1" >> ${out}\nexec cat "$1" >> ${out}\n`);
+        chmodSync(reader, 0o755);
+        const a = lab.agent(
+          h1,
+          dut({ globals: `    notify_fifo ${fifo}\n    notify_fifo_script ${reader}`, extra: "" }),
+        );
+        const text = () => (existsSync(out) ? readFileSync(out, "utf8") : "");
+        await until(() => text().includes('INSTANCE "VI_1" MASTER 100'), 5000, "the MASTER line");
+        expect(text().split("\n").slice(0, 3)).toEqual([
+          `path ${fifo}`,
+          'INSTANCE "VI_1" BACKUP 100',
+          'INSTANCE "VI_1" MASTER 100',
+        ]);
+        await a.stop("SIGTERM", 5000);
+        expect(existsSync(fifo)).toBe(false);
+      }),
+      30_000,
+    );
+
+    test(
       "SMTP alerts on state changes reach a server the test runs (in h1's namespace, on its loopback)",
       dumpOnFailure(async () => {
         await fresh();

@@ -19,6 +19,11 @@ export interface GroupStepResult {
   readonly group: GroupState;
   /** Actions per member index, in the order they were produced. */
   readonly actions: readonly (readonly Action[])[];
+  /**
+   * Every action with its member index, in the order the group produced them: the member
+   * that moved first, then the others it took along (keepalived's notify order).
+   */
+  readonly sequence: readonly { readonly member: number; readonly action: Action }[];
   /** The group's own transition, if it changed (drives the group notify). */
   readonly groupTransition?: { readonly from: VrrpState; readonly to: VrrpState };
 }
@@ -47,10 +52,12 @@ function ownFaults(name: string, m: InstanceState): string[] {
 export function stepGroup(g: GroupState, i: number, e: Event, nowMs: number): GroupStepResult {
   const members = [...g.members];
   const actions: Action[][] = members.map(() => []);
+  const sequence: { member: number; action: Action }[] = [];
   const apply = (k: number, ev: Event): void => {
     const r = step(members[k] as InstanceState, ev, nowMs);
     members[k] = r.state;
     (actions[k] as Action[]).push(...r.actions);
+    for (const action of r.actions) sequence.push({ member: k, action });
   };
   const wasMaster = members.map((m) => m.state === "MASTER");
   apply(i, e);
@@ -65,8 +72,8 @@ export function stepGroup(g: GroupState, i: number, e: Event, nowMs: number): Gr
   const state = summarize(g.name, members);
   const group = { ...g, members, state };
   return state === g.state
-    ? { group, actions }
-    : { group, actions, groupTransition: { from: g.state, to: state } };
+    ? { group, actions, sequence }
+    : { group, actions, sequence, groupTransition: { from: g.state, to: state } };
 }
 
 /** One pass of the group rules; true if it changed anything. */
