@@ -13,7 +13,7 @@ import { perform } from "./effects.ts";
 import type { Hooks } from "./hooks.ts";
 import type { AgentIo, InstanceIo, LinkChange, Packet } from "./io.ts";
 import type { InstancePlan } from "./params.ts";
-import { Tracking, type TrackingConfig } from "./tracking.ts";
+import { Tracking, type TrackingConfig, type TrackView } from "./tracking.ts";
 
 export interface AgentOptions {
   /** notify scripts, FIFO lines and mail on transitions (none in the simulator). */
@@ -49,6 +49,16 @@ export class Agent {
   ) {
     this.hooks = opts.hooks;
     this.tracking = opts.tracking ? new Tracking(this, opts.tracking) : undefined;
+  }
+
+  /** A sync group's own state (INIT before its first member started). */
+  groupState(name: string): VrrpState {
+    return this.groupStates.get(name) ?? "INIT";
+  }
+
+  /** An instance's trackers as they stand: binding, status (for status and metrics). */
+  trackers(r: Running): readonly TrackView[] {
+    return this.tracking?.view(r) ?? [];
   }
 
   /** Open sockets, clear leftovers of a crashed run, then start every instance. */

@@ -21,6 +21,12 @@ export interface TrackingConfig {
   readonly linkUp: (ifname: string) => boolean;
 }
 
+/** One binding of an instance with its tracker's current status. */
+export interface TrackView {
+  readonly binding: TrackBinding;
+  readonly status: TrackerStatus;
+}
+
 const UNKNOWN: TrackerStatus = { kind: "updown", up: undefined };
 const isTrackFault = (f: string) => f.startsWith("track_");
 
@@ -74,6 +80,10 @@ export class Tracking {
   private evaluate(r: Running) {
     const items = this.bindings(r).map((binding) => ({ binding, status: this.status(binding) }));
     return evaluate(r.plan.params.basePriority, items);
+  }
+
+  view(r: Running): readonly TrackView[] {
+    return this.bindings(r).map((binding) => ({ binding, status: this.status(binding) }));
   }
 
   private status(b: TrackBinding): TrackerStatus {
