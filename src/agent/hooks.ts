@@ -90,6 +90,12 @@ export class Hooks {
     }
   }
 
+  /** A reload: what the replaced hooks remember (who notified, the last mail) carries over. */
+  adopt(old: Hooks): void {
+    for (const n of old.notified) this.notified.add(n);
+    for (const [k, v] of old.lastMail) this.lastMail.set(k, v);
+  }
+
   /**
    * An instance entered `state`. `groupState` is its sync group's state before this change
    * (keepalived updates the group after its members), undefined outside a group.

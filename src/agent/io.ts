@@ -29,6 +29,11 @@ export interface InstanceIo {
   send(bytes: Uint8Array, dst: IpAddr): void;
   addVips(): void;
   removeVips(): void;
+  /**
+   * Reload of a MASTER: move the host from `from`'s addresses, routes and rules to this
+   * plan's, touching only what differs (an address both keep is never deleted).
+   */
+  adjustVips(from: InstancePlan): void;
   /** A burst of GARP / unsolicited NA for every VIP and excluded VIP. */
   garp(repeat: number): void;
   /** Remove VIPs an earlier run left behind (a crash leaves them, reference §2.17); count removed. */

@@ -3,8 +3,10 @@
  * effects act. Packets, timer expiries, link changes and signals all become core events.
  */
 import type { ConsolaInstance } from "consola";
+import { formatIp } from "../core/net/ip.ts";
 import { decodeAdvert } from "../core/vrrp/advert.ts";
 import { classify } from "../core/vrrp/receive.ts";
+import { reconfigure } from "../core/vrrp/reconfigure.ts";
 import { initialState, step } from "../core/vrrp/step.ts";
 import { groupState, stepGroup } from "../core/vrrp/sync-group.ts";
 import { nextDeadline } from "../core/vrrp/timers.ts";
@@ -15,6 +17,23 @@ import type { AgentIo, InstanceIo, LinkChange, Packet } from "./io.ts";
 import type { InstancePlan } from "./params.ts";
 import { Tracking, type TrackingConfig, type TrackView } from "./tracking.ts";
 
+export interface ReloadReport {
+  readonly kept: number;
+  readonly changed: number;
+  readonly added: number;
+  readonly removed: number;
+}
+
+/**
+ * keepalived's identity of an instance across reloads (vrrp.c vrrp_exist): VRID, family,
+ * configured interface, and the unicast source or the multicast group — not the name.
+ */
+export function instanceKey(p: InstancePlan): string {
+  const iface = p.vmac?.parent ?? p.ifname;
+  const where = p.unicast ? `u ${formatIp(p.source)}` : `m ${formatIp(p.group)}`;
+  return `${p.params.vrid}|${p.family}|${iface}|${where}`;
+}
+
 export interface AgentOptions {
   /** notify scripts, FIFO lines and mail on transitions (none in the simulator). */
   readonly hooks?: Hooks;
@@ -23,7 +42,8 @@ export interface AgentOptions {
 }
 
 export interface Running {
-  readonly plan: InstancePlan;
+  /** Replaced by a reload that keeps the instance (matched by instanceKey, not by name). */
+  plan: InstancePlan;
   state: InstanceState;
   io: InstanceIo;
 }
@@ -33,9 +53,10 @@ export class Agent {
   private readonly bySocket = new Map<string, Running[]>();
   private readonly groupStates = new Map<string, VrrpState>();
   private stopped = false;
+  private drained = false;
   private armedAt: number | undefined;
-  readonly hooks: Hooks | undefined;
-  private readonly tracking: Tracking | undefined;
+  hooks: Hooks | undefined;
+  private tracking: Tracking | undefined;
   /** Group transitions to STOP wait until every instance has stopped (notify.c order). */
   private pendingGroupStops: string[] | undefined;
   /** While held members start: group transitions to notify after them. */
@@ -84,6 +105,91 @@ export class Agent {
     this.tracking?.start();
     for (const r of this.running.values())
       if (!this.tracking?.held(r)) this.dispatch(r, { type: "start" });
+  }
+
+  /**
+   * Reload (reference §2.16) with plans from a configuration already validated: matched
+   * instances keep their state, stats and VIPs (changed addresses applied as a diff, nothing
+   * sent, no notify); removed ones hand over as on FAULT (keepalived reports a deleted
+   * instance as FAULT); new ones start. Trackers whose blocks are unchanged carry over.
+   */
+  async reload(plans: readonly InstancePlan[], opts: AgentOptions = {}): Promise<ReloadReport> {
+    const now = this.io.nowMs();
+    const old = new Map([...this.running.values()].map((r) => [instanceKey(r.plan), r]));
+    const next: Running[] = [];
+    const report = { kept: 0, changed: 0, added: 0, removed: 0 };
+    for (const plan of plans) {
+      const key = instanceKey(plan);
+      const r = old.get(key);
+      if (!r) {
+        const state = initialState(plan.params, now);
+        next.push({
+          plan,
+          state: this.drained ? { ...state, drain: "maintenance" } : state,
+          io: await this.io.open(plan),
+        });
+        report.added++;
+        continue;
+      }
+      old.delete(key);
+      if (JSON.stringify(plan) !== JSON.stringify(r.plan)) {
+        const io = await this.io.open(plan);
+        if (r.state.state === "MASTER") io.adjustVips(r.plan);
+        r.io.close();
+        r.io = io;
+        report.changed++;
+      } else report.kept++;
+      r.state = reconfigure(r.state, plan.params, now);
+      r.plan = plan;
+      next.push(r);
+    }
+    for (const r of old.values()) {
+      this.dispatch(r, { type: "fault", reason: "removed by reload", on: true });
+      r.io.close();
+      report.removed++;
+    }
+    this.running.clear();
+    this.bySocket.clear();
+    for (const r of next) {
+      this.running.set(r.plan.name, r);
+      this.bySocket.set(r.io.socketKey, [...(this.bySocket.get(r.io.socketKey) ?? []), r]);
+    }
+    if (opts.hooks && this.hooks) opts.hooks.adopt(this.hooks);
+    this.hooks = opts.hooks;
+    const previous = this.tracking;
+    this.tracking = opts.tracking ? new Tracking(this, opts.tracking) : undefined;
+    if (this.tracking) this.tracking.start(previous);
+    else previous?.stop();
+    for (const r of next)
+      if (r.state.state === "INIT" && !this.tracking?.held(r)) this.dispatch(r, { type: "start" });
+    this.rearm();
+    return report;
+  }
+
+  /** `agent maintenance on|off`: every instance stays out of MASTER while on. */
+  maintenance(on: boolean): void {
+    this.drained = on;
+    for (const r of this.running.values())
+      this.dispatch(r, { type: "drain", mode: on ? "maintenance" : undefined });
+  }
+
+  get inMaintenance(): boolean {
+    return this.drained;
+  }
+
+  /**
+   * `agent failover [INSTANCE]`: each MASTER named (all by default) hands over with
+   * priority 0 and stays BACKUP until another router advertises. Returns the names.
+   */
+  failover(name?: string): string[] {
+    const done: string[] = [];
+    for (const r of this.running.values()) {
+      if (name !== undefined && r.plan.name !== name) continue;
+      if (r.state.state !== "MASTER") continue;
+      this.dispatch(r, { type: "drain", mode: "handover" });
+      done.push(r.plan.name);
+    }
+    return done;
   }
 
   /** SIGTERM/SIGINT: every MASTER hands over with priority 0 and removes its VIPs (§2.17). */

@@ -155,12 +155,7 @@ export class RealIo implements AgentIo, InterfaceResolver {
   }
 
   private instanceIo(plan: InstancePlan, key: string, pooled: Pooled): InstanceIo {
-    // With a VMAC, addresses on the parent interface (or on no interface) move onto it.
-    const onDev = (a: (typeof plan.vips)[number]) =>
-      a.dev === undefined || (plan.vmac !== undefined && a.dev === plan.vmac.parent)
-        ? { ...a, dev: plan.vipDev }
-        : a;
-    const addrs = [...plan.vips, ...plan.evips].map(onDev);
+    const addrs = addressesOf(plan);
     const each = (what: string, fn: () => unknown) => {
       try {
         fn();
@@ -182,6 +177,23 @@ export class RealIo implements AgentIo, InterfaceResolver {
         for (const r of plan.rules) each("delete rule", () => deleteRule(r));
         for (const r of plan.routes) each(`delete route ${r.to}`, () => deleteRoute(r));
         for (const a of addrs) each(`delete ${a.address}`, () => deleteAddress(a, plan.vipDev));
+      },
+      adjustVips: (from) => {
+        const key = (x: unknown) => JSON.stringify(x);
+        const was = { a: addressesOf(from), r: from.routes, u: from.rules };
+        const now = { a: addrs, r: plan.routes, u: plan.rules };
+        const gone = <T>(xs: readonly T[], ys: readonly T[]) => {
+          const keep = new Set(ys.map(key));
+          return xs.filter((x) => !keep.has(key(x)));
+        };
+        for (const r of gone(was.u, now.u)) each("delete rule", () => deleteRule(r));
+        for (const r of gone(was.r, now.r)) each(`delete route ${r.to}`, () => deleteRoute(r));
+        for (const a of gone(was.a, now.a))
+          each(`delete ${a.address}`, () => deleteAddress(a, a.dev ?? from.vipDev));
+        for (const a of gone(now.a, was.a))
+          each(`add ${a.address}`, () => addAddress(a, plan.vipDev));
+        for (const r of gone(now.r, was.r)) each(`add route ${r.to}`, () => addRoute(r));
+        for (const r of gone(now.u, was.u)) each("add rule", () => addRule(r));
       },
       garp: (repeat) => this.announce(plan, repeat),
       removeLeftovers: () => {
@@ -286,4 +298,14 @@ export class RealIo implements AgentIo, InterfaceResolver {
     }
     closeNetlink();
   }
+}
+
+/** A plan's addresses as they go on the host: with a VMAC, those on the parent (or on no
+ * interface) move onto it. */
+function addressesOf(plan: InstancePlan): InstancePlan["vips"] {
+  return [...plan.vips, ...plan.evips].map((a) =>
+    a.dev === undefined || (plan.vmac !== undefined && a.dev === plan.vmac.parent)
+      ? { ...a, dev: plan.vipDev }
+      : a,
+  );
 }

@@ -82,6 +82,8 @@ export class SimHost implements AgentIo, HookIo, TrackerIo {
   alive = true;
   /** Addresses this host holds now (VIPs included), for display and invariants. */
   readonly held = new Set<string>();
+  /** Every address this host removed (a reload must remove none it keeps). */
+  vipDeletions = 0;
   readonly scripts: { at: number; argv: string[]; why: string }[] = [];
   readonly garps: { at: number; instance: string; repeat: number }[] = [];
   private timerGen = 0;
@@ -156,7 +158,14 @@ export class SimHost implements AgentIo, HookIo, TrackerIo {
         for (const v of [...plan.vips, ...plan.evips]) this.held.add(v.address);
       },
       removeVips: () => {
-        for (const v of [...plan.vips, ...plan.evips]) this.held.delete(v.address);
+        for (const v of [...plan.vips, ...plan.evips])
+          if (this.held.delete(v.address)) this.vipDeletions++;
+      },
+      adjustVips: (from) => {
+        const want = new Set([...plan.vips, ...plan.evips].map((v) => v.address));
+        for (const v of [...from.vips, ...from.evips])
+          if (!want.has(v.address) && this.held.delete(v.address)) this.vipDeletions++;
+        for (const a of want) this.held.add(a);
       },
       garp: (repeat) => {
         this.garps.push({ at: this.net.now, instance: plan.name, repeat });

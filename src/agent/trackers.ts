@@ -26,10 +26,28 @@ type QuorumState = ReturnType<typeof initialQuorum>;
 /** A periodic checker: a vrrp_script (a process) or a track_http probe (a request). */
 interface Periodic {
   readonly key: string;
-  readonly def: ScriptDef;
+  def: ScriptDef;
+  /** The model block it came from, to tell an unchanged tracker on reload. */
+  source: string;
   run: RunState;
   result: ResultState;
   proc?: ScriptProc;
+  /** Where a run's exit goes: the host that owns it now (a reload hands it over). */
+  onExit?: (success: boolean, signal?: string) => void;
+}
+
+/** The model block behind a tracker, as text: equal text, same tracker (reload). */
+function sourceOf(m: Model, kind: string, name: string): string {
+  const table = {
+    script: "vrrp_script",
+    http: "track_http",
+    process: "vrrp_track_process",
+    file: "track_file",
+  }[kind];
+  const blocks = table
+    ? (m as unknown as Record<string, Record<string, unknown> | undefined>)[table]
+    : undefined;
+  return JSON.stringify(blocks?.[name] ?? null);
 }
 
 export class TrackerHost {
@@ -57,9 +75,26 @@ export class TrackerHost {
     return this.status.get(key);
   }
 
-  start(linkUp: (ifname: string) => boolean): void {
+  /**
+   * Start every bound tracker. On a reload, `previous` is the host being replaced: a tracker
+   * whose block did not change keeps its status (and a script its schedule, counter and any
+   * run in progress), so an unchanged configuration moves no priority and no state.
+   */
+  start(linkUp: (ifname: string) => boolean, previous?: TrackerHost): void {
     const now = this.nowMs();
+    previous?.retire();
     for (const [key, t] of usedTrackers(this.plan)) {
+      const source = sourceOf(this.m, t.kind, t.name);
+      const kept = previous?.adoptable(key, source);
+      if (kept) {
+        this.status.set(key, kept.status);
+        if (kept.periodic) {
+          kept.periodic.onExit = this.exitHandler(kept.periodic);
+          this.periodic.push(kept.periodic);
+          continue;
+        }
+        if (t.kind === "interface") continue;
+      }
       switch (t.kind) {
         case "interface":
           this.status.set(key, { kind: "updown", up: linkUp(t.name) });
@@ -72,25 +107,62 @@ export class TrackerHost {
           const p: Periodic = {
             key,
             def,
+            source,
             run: initialRun(def.run, now),
             result: initialScript(def.result),
           };
+          p.onExit = this.exitHandler(p);
           this.periodic.push(p);
           this.status.set(key, { kind: "updown", up: scriptUp(p.result) });
           break;
         }
         case "process":
-          this.startProcess(key, t.name, now);
+          this.startProcess(key, t.name, now, kept?.status);
           break;
         case "file":
-          this.startFile(key, t.name);
+          this.startFile(key, t.name, kept?.status);
           break;
         case "group":
           break;
       }
     }
+    // What the old host still runs and we did not take over is stopped now.
+    for (const p of previous?.periodic ?? []) p.proc?.signal("SIGTERM");
     for (const p of this.periodic) this.stepPeriodic(p, { type: "tick" }, now);
     this.arm();
+  }
+
+  /** Replaced by a reload: stop watching and deciding; the timer is the new host's now. */
+  private retire(): void {
+    this.stopped = true;
+    for (const w of this.watchers) w.stop();
+  }
+
+  /** What a reload may keep of tracker `key`, if its block is unchanged (see start). */
+  private adoptable(
+    key: string,
+    source: string,
+  ): { status: TrackerStatus; periodic?: Periodic } | undefined {
+    const status = this.status.get(key);
+    if (!status) return undefined;
+    const i = this.periodic.findIndex((x) => x.key === key);
+    const p = this.periodic[i];
+    if (!p) return { status };
+    if (p.source !== source) return undefined;
+    // Handed over: this host no longer runs it, nor signals it when it stops.
+    this.periodic.splice(i, 1);
+    return { status, periodic: p };
+  }
+
+  private exitHandler(p: Periodic): (success: boolean, signal?: string) => void {
+    return (success, signal) => {
+      if (!this.stopped)
+        this.stepPeriodic(
+          p,
+          { type: "exited", success, ...(signal ? { signal } : {}) },
+          this.nowMs(),
+        );
+    };
   }
 
   /** Arm the trackers' timer for the earliest deadline, if it moved. */
@@ -181,14 +253,7 @@ export class TrackerHost {
   private spawn(p: Periodic, now: number): void {
     if (this.stopped) return;
     // The handle stays after the exit: a group SIGKILL may still follow (script-run.ts).
-    const proc = p.def.start(this.io, (success, signal) => {
-      if (!this.stopped)
-        this.stepPeriodic(
-          p,
-          { type: "exited", success, ...(signal ? { signal } : {}) },
-          this.nowMs(),
-        );
-    });
+    const proc = p.def.start(this.io, (success, signal) => p.onExit?.(success, signal));
     if (proc) {
       p.proc = proc;
       this.stepPeriodic(p, { type: "spawned", pid: proc.pid }, now);
@@ -207,12 +272,12 @@ export class TrackerHost {
     this.onChange([p.key]);
   }
 
-  private startProcess(key: string, name: string, now: number): void {
+  private startProcess(key: string, name: string, now: number, kept?: TrackerStatus): void {
     const def = processTracker(this.m, name);
     if (!def) return;
     this.quorum.set(key, initialQuorum(def.quorum, now));
     for (const w of def.match.warnings) this.log.warn(`track_process ${name}: ${w}`);
-    this.status.set(key, { kind: "updown", up: undefined });
+    this.status.set(key, kept ?? { kind: "updown", up: undefined });
     this.watchers.push(
       this.io.watchProcesses([{ name, match: def.match }], (_n, count) =>
         this.stepQuorumOf(key, { type: "count", count }, this.nowMs()),
@@ -233,10 +298,10 @@ export class TrackerHost {
     this.onChange([key]);
   }
 
-  private startFile(key: string, name: string): void {
+  private startFile(key: string, name: string, kept?: TrackerStatus): void {
     const f = this.m.track_file[name];
     if (!f?.file) return;
-    this.status.set(key, { kind: "value", value: 0 });
+    this.status.set(key, kept ?? { kind: "value", value: 0 });
     const init = f.init_file
       ? { value: f.init_file.value ?? 0, overwrite: f.init_file.overwrite ?? false }
       : undefined;

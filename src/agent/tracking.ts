@@ -51,8 +51,9 @@ export class Tracking {
     return this.cfg.plan.bindings.get(r.plan.name) ?? [];
   }
 
-  start(): void {
-    this.host.start(this.cfg.linkUp);
+  /** `previous`: the tracking a reload replaces (unchanged trackers carry over). */
+  start(previous?: Tracking): void {
+    this.host.start(this.cfg.linkUp, previous?.host);
     for (const r of this.agent.running.values()) this.apply(r);
   }
 

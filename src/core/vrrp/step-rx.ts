@@ -32,7 +32,10 @@ function seen(s: InstanceState, a: AdvertIn, nowMs: number): InstanceState {
   return { ...s, master: { address: a.srcText, priority: a.priority, atMs: nowMs } };
 }
 
-function backupRx(s: InstanceState, a: AdvertIn, nowMs: number, out: Action[]): InstanceState {
+function backupRx(s0: InstanceState, a: AdvertIn, nowMs: number, out: Action[]): InstanceState {
+  // A hand-over ends once another router advertises as master.
+  const { drain: _d, ...undrained } = s0;
+  const s: InstanceState = s0.drain === "handover" && a.priority > 0 ? undrained : s0;
   // Priority 0: the master is leaving; take over after Skew_Time (RFC 5798 §6.4.2).
   if (a.priority === 0) return { ...seen(s, a, nowMs), downAtMs: nowMs + skewMs(s) };
   const p = s.params;

@@ -57,6 +57,9 @@ export function step(s: InstanceState, e: Event, nowMs: number): StepResult {
     case "sync-backup":
       next = s.state === "MASTER" ? syncBackup(s, e.reason, nowMs, out) : s;
       break;
+    case "drain":
+      next = onDrain(s, e.mode, nowMs, out);
+      break;
   }
   return { state: runDeadlines(next, nowMs, out), actions: out };
 }
@@ -139,6 +142,23 @@ function onFault(
     );
   }
   return next;
+}
+
+/**
+ * Maintenance or a hand-over: a MASTER hands over as on shutdown (priority 0, so a backup
+ * takes over after Skew_Time) and waits as BACKUP; the down timer then never promotes it.
+ */
+function onDrain(
+  s0: InstanceState,
+  mode: "maintenance" | "handover" | undefined,
+  nowMs: number,
+  out: Action[],
+): InstanceState {
+  const { drain: _d, ...rest } = s0;
+  const s: InstanceState = mode ? { ...rest, drain: mode } : rest;
+  if (!mode || s.state !== "MASTER") return s;
+  const why = mode === "maintenance" ? "maintenance on" : "failover requested";
+  return enterBackup(leaveMaster(s, out), why, nowMs, out);
 }
 
 function onShutdown(s: InstanceState, nowMs: number, out: Action[]): InstanceState {
@@ -228,6 +248,12 @@ function runDeadlines(s0: InstanceState, nowMs: number, out: Action[]): Instance
   let s = s0;
   for (let guard = 0; guard < 64; guard++) {
     if (s.state === "BACKUP" && s.downAtMs !== undefined && s.downAtMs <= nowMs) {
+      if (s.drain) {
+        // Drained: no master is heard, and we still must not take over; look again later.
+        s = { ...s, downAtMs: nowMs + masterDownMs(s) };
+        out.push({ type: "mark", what: `master down, but ${s.drain}: staying BACKUP` });
+        continue;
+      }
       if (s.params.inSyncGroup) {
         // A group member only declares itself ready; the group moves all together (§2.14).
         const { downAtMs: _d, ...rest } = s;

@@ -122,6 +122,11 @@ export interface InstanceState {
   };
   /** Sync-group member whose down timer expired: it wants MASTER and waits for the group. */
   readonly syncReady?: boolean;
+  /**
+   * Kept out of MASTER by the operator: `maintenance` until turned off, `handover` (agent
+   * failover) until another router's advert shows it has taken over.
+   */
+  readonly drain?: "maintenance" | "handover";
   readonly stats: Readonly<Stats>;
 }
 
@@ -150,7 +155,9 @@ export type Event =
   /** From the sync group: every member is ready, become MASTER now. */
   | { readonly type: "sync-master"; readonly reason: string }
   /** From the sync group: another member backed off, leave MASTER now. */
-  | { readonly type: "sync-backup"; readonly reason: string };
+  | { readonly type: "sync-backup"; readonly reason: string }
+  /** The operator: maintenance on/off, or a one-off hand-over (see InstanceState.drain). */
+  | { readonly type: "drain"; readonly mode: "maintenance" | "handover" | undefined };
 
 export type NotifyState = "MASTER" | "BACKUP" | "FAULT" | "STOP";
 

@@ -1,0 +1,166 @@
+/**
+ * `agent run` as one object: the configuration, the real world (RealIo, RealHooks), the
+ * agent loop, and what an operator does to it while it runs — reload (SIGHUP, `agent
+ * reload`), maintenance (persisted in the state directory), failover, status. The CLI
+ * command only wires signals and the control socket to these methods.
+ */
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import type { ConsolaInstance } from "consola";
+import type { Diagnostic } from "../config/diag.ts";
+import { type Loaded, loadConfig } from "../config/load.ts";
+import type { Model } from "../config/model.ts";
+import { logger } from "../log/index.ts";
+import { Hooks } from "./hooks.ts";
+import { Agent, type AgentOptions, type ReloadReport } from "./loop.ts";
+import { planInstances } from "./params.ts";
+import { RealHooks } from "./real-hooks.ts";
+import { RealIo } from "./real-io.ts";
+import { planTracking } from "./track-plan.ts";
+
+export const DEFAULT_STATE_DIR = "/var/lib/edge-agent";
+
+/** Global settings RealHooks is built from: a reload that changes none keeps it. */
+const HOOK_SETTINGS = [
+  "script_user",
+  "enable_script_security",
+  "set_supplementary_groups",
+  "use_symlink_paths",
+  "notify_fifo",
+  "notify_fifo_script",
+  "vrrp_notify_fifo",
+  "vrrp_notify_fifo_script",
+  "notification_email",
+  "notification_email_from",
+  "smtp_server",
+  "smtp_helo_name",
+  "smtp_connect_timeout",
+  "router_id",
+] as const;
+
+const hookSettings = (m: Model): string =>
+  JSON.stringify(HOOK_SETTINGS.map((k) => (m.global_defs as Record<string, unknown>)[k]));
+
+export interface DaemonOptions {
+  readonly configPath: string;
+  readonly configId?: string;
+  readonly stateDir?: string;
+}
+
+export type ReloadOutcome =
+  | { readonly ok: true; readonly report: ReloadReport }
+  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
+
+export class Daemon {
+  readonly agent: Agent;
+  readonly io: RealIo;
+  private hooksIo: RealHooks;
+  private model: Model;
+  readonly startedAt = new Date();
+  loadedAt = new Date();
+  reloads = 0;
+  reloadFailures = 0;
+  private readonly log: ConsolaInstance = logger("agent");
+
+  constructor(
+    loaded: Loaded & { model: Model },
+    private readonly opts: DaemonOptions,
+  ) {
+    const m = loaded.model;
+    this.model = m;
+    const g = m.global_defs;
+    this.io = new RealIo(logger("io"), {
+      garpIntervalMs: g.vrrp_garp_interval * 1000,
+      naIntervalMs: g.vrrp_gna_interval * 1000,
+    });
+    this.hooksIo = new RealHooks(m, logger("hooks"));
+    this.agent = new Agent(planInstances(m, this.io), this.io, logger("vrrp"), this.options(m));
+  }
+
+  private options(m: Model): AgentOptions {
+    const tracking = planTracking(m);
+    for (const n of tracking.notes) logger("vrrp").warn(`(${n.owner}) ${n.text}`);
+    const io = this.io;
+    return {
+      hooks: new Hooks(m, this.hooksIo),
+      tracking: { model: m, plan: tracking, io: this.hooksIo, linkUp: (i) => io.linkUp(i) },
+    };
+  }
+
+  get configPath(): string {
+    return this.opts.configPath;
+  }
+
+  private get maintenanceFile(): string {
+    return `${this.opts.stateDir ?? DEFAULT_STATE_DIR}/maintenance`;
+  }
+
+  async start(): Promise<void> {
+    // Maintenance survives restarts: a drained node must not come back as MASTER.
+    if (existsSync(this.maintenanceFile)) {
+      this.log.warn(`maintenance is on (${this.maintenanceFile}): staying out of MASTER`);
+      this.agent.maintenance(true);
+    }
+    await this.agent.start();
+  }
+
+  /** Re-read the configuration; an invalid one is refused and the running one stays. */
+  async reload(): Promise<ReloadOutcome> {
+    const t0 = performance.now();
+    const loaded = loadConfig(
+      this.opts.configPath,
+      this.opts.configId ? { configId: this.opts.configId } : {},
+    );
+    if (!loaded.model) {
+      this.reloadFailures++;
+      const errors = loaded.diagnostics.filter((d) => d.severity === "error").length;
+      this.log.error(
+        `reload refused: ${this.opts.configPath} has ${errors} error(s); still running the previous configuration`,
+      );
+      return { ok: false, diagnostics: loaded.diagnostics };
+    }
+    const m = loaded.model;
+    if (hookSettings(m) !== hookSettings(this.model)) {
+      const old = this.hooksIo;
+      this.hooksIo = new RealHooks(m, logger("hooks"));
+      void old.close(0);
+    }
+    const report = await this.agent.reload(planInstances(m, this.io), this.options(m));
+    this.model = m;
+    this.loadedAt = new Date();
+    this.reloads++;
+    this.log.info(
+      `reloaded ${this.opts.configPath}: ${report.kept} unchanged, ${report.changed} changed, ${report.added} added, ${report.removed} removed (${(performance.now() - t0).toFixed(1)} ms)`,
+    );
+    return { ok: true, report };
+  }
+
+  /** Turn maintenance on or off, and remember it across restarts. */
+  maintenance(on: boolean): { maintenance: boolean } {
+    const f = this.maintenanceFile;
+    if (on) {
+      mkdirSync(dirname(f), { recursive: true });
+      writeFileSync(f, `${new Date().toISOString()}\n`);
+    } else rmSync(f, { force: true });
+    this.agent.maintenance(on);
+    this.log.info(`maintenance ${on ? "on: handing over and staying BACKUP" : "off"}`);
+    return { maintenance: on };
+  }
+
+  failover(instance?: string): { handedOver: string[] } {
+    const handedOver = this.agent.failover(instance);
+    this.log.info(
+      handedOver.length
+        ? `failover: ${handedOver.join(", ")} handing over`
+        : `failover: no MASTER instance${instance ? ` named ${instance}` : ""} to hand over`,
+    );
+    return { handedOver };
+  }
+
+  /** SIGTERM/SIGINT (§2.17): kill running scripts, hand over, STOP notifies, close. */
+  async stop(): Promise<void> {
+    this.hooksIo.runner.terminateAll();
+    await this.agent.stop();
+    await this.hooksIo.close();
+  }
+}
