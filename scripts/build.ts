@@ -1,11 +1,16 @@
 #!/usr/bin/env bun
 /**
- * Build the standalone `agent` executable(s): `bun scripts/build.ts [--arm64] [--all]`.
+ * Build the standalone `agent` executable(s):
+ * `bun scripts/build.ts [--arm64] [--all] [--release] [--dist DIR]`.
  * Stamps version and git commit, and compiles every Worker entrypoint into the binary
  * (a Worker file missing from this list silently fails to start in a compiled binary).
+ * `--release` then packs the tarballs of the architectures built (scripts/release.ts);
+ * `--dist` writes everything under DIR instead of dist/.
  */
 import { mkdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
+import { BINARY_NAME, packRelease, parseBuildArgs } from "./release.ts";
 
 /** Every entrypoint: main first, then each Worker the agent starts. */
 export const ENTRYPOINTS = [
@@ -16,8 +21,8 @@ export const ENTRYPOINTS = [
 ] as const;
 
 const TARGETS = {
-  x64: { target: "bun-linux-x64", outfile: "dist/agent" },
-  arm64: { target: "bun-linux-arm64", outfile: "dist/agent-linux-arm64" },
+  x64: { target: "bun-linux-x64" },
+  arm64: { target: "bun-linux-arm64" },
 } as const;
 
 function gitCommit(): string {
@@ -29,8 +34,9 @@ function gitCommit(): string {
   return r.stdout.toString().trim() + (dirty.stdout.toString().trim() ? "-dirty" : "");
 }
 
-function build(kind: keyof typeof TARGETS, commit: string): void {
-  const { target, outfile } = TARGETS[kind];
+function build(kind: keyof typeof TARGETS, commit: string, dist: string): void {
+  const { target } = TARGETS[kind];
+  const outfile = join(dist, BINARY_NAME[kind]);
   const cmd = [
     process.execPath,
     "build",
@@ -60,15 +66,21 @@ function build(kind: keyof typeof TARGETS, commit: string): void {
   );
 }
 
-const argv = process.argv.slice(2);
-const unknown = argv.filter((a) => !["--arm64", "--all"].includes(a));
-if (unknown.length) {
+const args = parseBuildArgs(process.argv.slice(2), ["--arm64", "--all", "--release"]);
+if (args.bad.length) {
   process.stderr.write(
-    `build: unknown option ${unknown.join(" ")}\nusage: bun scripts/build.ts [--arm64] [--all]\n`,
+    `build: bad option ${args.bad.join(" ")}\nusage: bun scripts/build.ts [--arm64] [--all] [--release] [--dist DIR]\n`,
   );
   process.exit(2);
 }
-mkdirSync("dist", { recursive: true });
+mkdirSync(args.dist, { recursive: true });
 const commit = gitCommit();
-if (!argv.includes("--arm64") || argv.includes("--all")) build("x64", commit);
-if (argv.includes("--arm64") || argv.includes("--all")) build("arm64", commit);
+for (const kind of args.arches) build(kind, commit, args.dist);
+if (args.flags.has("--release")) {
+  const t0 = performance.now();
+  const r = packRelease({ arches: args.arches, dist: args.dist });
+  for (const t of [...r.tarballs, r.sums]) process.stderr.write(`build: ${t}\n`);
+  process.stderr.write(
+    `build: release packed in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+  );
+}
