@@ -9,11 +9,25 @@ import check from "./check.ts";
 import { EXIT, writeErr, writeOut } from "./common.ts";
 import convert from "./convert.ts";
 import demo from "./demo.ts";
+import failover from "./failover.ts";
+import maintenance from "./maintenance.ts";
+import reload from "./reload.ts";
 import run from "./run.ts";
+import status from "./status.ts";
 import version from "./version.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: each command has its own args type
-export const commands: Record<string, CommandDef<any>> = { run, check, convert, demo, version };
+export const commands: Record<string, CommandDef<any>> = {
+  run,
+  check,
+  convert,
+  status,
+  reload,
+  failover,
+  maintenance,
+  demo,
+  version,
+};
 
 export const root = {
   meta: {
