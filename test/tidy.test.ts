@@ -31,7 +31,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   main: ["cli"],
   cli: ["agent", "config", "core", "io", "log", "errors", "version", "demo"],
   demo: ["agent", "config", "core", "io", "log", "errors"],
-  agent: ["core", "config", "io", "log", "errors"],
+  agent: ["core", "config", "io", "log", "errors", "version"],
   config: ["core", "errors", "log"],
   io: ["native", "core", "errors", "log"],
   core: [],

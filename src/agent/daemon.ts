@@ -11,11 +11,25 @@ import type { Diagnostic } from "../config/diag.ts";
 import { type Loaded, loadConfig } from "../config/load.ts";
 import type { Model } from "../config/model.ts";
 import { logger } from "../log/index.ts";
+import { COMMIT, VERSION } from "../version.ts";
+import {
+  type DumpPaths,
+  dataDump,
+  dumpContext,
+  dumpPaths,
+  jsonDump,
+  statsDump,
+  tmpDirFrom,
+  writeAtomic,
+} from "./dumps.ts";
 import { Hooks } from "./hooks.ts";
 import { Agent, type AgentOptions, type ReloadReport } from "./loop.ts";
+import { Metrics } from "./metrics.ts";
 import { planInstances } from "./params.ts";
 import { RealHooks } from "./real-hooks.ts";
 import { RealIo } from "./real-io.ts";
+import { snapshot } from "./snapshot.ts";
+import type { StatusDoc } from "./status-types.ts";
 import { planTracking } from "./track-plan.ts";
 
 export const DEFAULT_STATE_DIR = "/var/lib/edge-agent";
@@ -61,6 +75,8 @@ export class Daemon {
   reloads = 0;
   reloadFailures = 0;
   private readonly log: ConsolaInstance = logger("agent");
+  readonly metrics: Metrics;
+  private dumps: DumpPaths;
 
   constructor(
     loaded: Loaded & { model: Model },
@@ -74,7 +90,62 @@ export class Daemon {
       naIntervalMs: g.vrrp_gna_interval * 1000,
     });
     this.hooksIo = new RealHooks(m, logger("hooks"));
+    this.dumps = dumpsOf(m);
     this.agent = new Agent(planInstances(m, this.io), this.io, logger("vrrp"), this.options(m));
+    const agent = this.agent;
+    this.metrics = new Metrics({
+      configOf: (name) => {
+        const p = agent.running.get(name)?.plan;
+        return (
+          p && {
+            vips: p.vips,
+            evips: p.evips,
+            vipDev: p.vipDev,
+            garpDelaySeconds: p.params.garp.masterDelayMs / 1000,
+          }
+        );
+      },
+      bunVersion: Bun.version,
+    });
+    this.agent.observer = {
+      transition: (name, from, to) => this.metrics.onTransition(name, from, to, new Date()),
+      advertLateness: (ms) => this.metrics.observeAdvertLateness(ms / 1000),
+    };
+  }
+
+  /** The live status document (`agent status --json`, metrics, dumps). */
+  status(): StatusDoc {
+    const io = this.io;
+    return snapshot(this.agent, {
+      version: VERSION,
+      commit: COMMIT,
+      pid: process.pid,
+      startedAt: this.startedAt,
+      configFile: this.opts.configPath,
+      loadedAt: this.loadedAt,
+      reloads: this.reloads,
+      maintenance: this.agent.inMaintenance,
+      wallOf: (mono) => new Date(Date.now() - (io.nowMs() - mono)),
+    });
+  }
+
+  renderMetrics(): string {
+    return this.metrics.render(this.status());
+  }
+
+  /** keepalived's dump files on its signals: SIGUSR1 data, SIGUSR2 stats, and the JSON one. */
+  writeDump(kind: "data" | "stats" | "json"): string {
+    const doc = this.status();
+    const ctx = dumpContext(this.agent, this.model);
+    const [path, text] =
+      kind === "data"
+        ? [this.dumps.data, dataDump(doc, ctx)]
+        : kind === "stats"
+          ? [this.dumps.stats, statsDump(doc)]
+          : [this.dumps.json, jsonDump(doc, ctx)];
+    writeAtomic(path, text);
+    this.log.info(`${kind} dump written to ${path}`);
+    return path;
   }
 
   private options(m: Model): AgentOptions {
@@ -113,6 +184,7 @@ export class Daemon {
     );
     if (!loaded.model) {
       this.reloadFailures++;
+      this.metrics.onReload(false);
       const errors = loaded.diagnostics.filter((d) => d.severity === "error").length;
       this.log.error(
         `reload refused: ${this.opts.configPath} has ${errors} error(s); still running the previous configuration`,
@@ -127,8 +199,10 @@ export class Daemon {
     }
     const report = await this.agent.reload(planInstances(m, this.io), this.options(m));
     this.model = m;
+    this.dumps = dumpsOf(m);
     this.loadedAt = new Date();
     this.reloads++;
+    this.metrics.onReload(true);
     this.log.info(
       `reloaded ${this.opts.configPath}: ${report.kept} unchanged, ${report.changed} changed, ${report.added} added, ${report.removed} removed (${(performance.now() - t0).toFixed(1)} ms)`,
     );
@@ -163,4 +237,10 @@ export class Daemon {
     await this.agent.stop();
     await this.hooksIo.close();
   }
+}
+
+/** Where keepalived writes its dumps: $TMPDIR (an absolute directory) or /tmp; state_dump_file. */
+function dumpsOf(m: Model): DumpPaths {
+  const stateDumpFile = (m.global_defs as { state_dump_file?: string }).state_dump_file;
+  return dumpPaths({ tmpDir: tmpDirFrom(process.env), stateDumpFile });
 }

@@ -16,6 +16,7 @@ export function perform(agent: Agent, r: Running, a: Action): void {
   switch (a.type) {
     case "send-advert":
       sendAdvert(r, a.priority);
+      if (a.lateMs !== undefined) agent.observer?.advertLateness(a.lateMs);
       return;
     case "add-vips":
       r.io.addVips();
@@ -31,6 +32,7 @@ export function perform(agent: Agent, r: Running, a: Action): void {
     case "transition":
       // keepalived's wording, which operators already grep for (reference §3.7).
       agent.log.info(`(${name}) Entering ${a.to} STATE (${a.reason})`);
+      agent.observer?.transition(name, a.from, a.to);
       return;
     case "notify":
       if (agent.hooks) agent.notifyInstance(r, a.state);

@@ -34,6 +34,12 @@ export function instanceKey(p: InstancePlan): string {
   return `${p.params.vrid}|${p.family}|${iface}|${where}`;
 }
 
+/** Who watches transitions and advert timing (metrics); never changes anything. */
+export interface AgentObserver {
+  transition(instance: string, from: VrrpState, to: VrrpState): void;
+  advertLateness(lateMs: number): void;
+}
+
 export interface AgentOptions {
   /** notify scripts, FIFO lines and mail on transitions (none in the simulator). */
   readonly hooks?: Hooks;
@@ -56,6 +62,7 @@ export class Agent {
   private drained = false;
   private armedAt: number | undefined;
   hooks: Hooks | undefined;
+  observer: AgentObserver | undefined;
   private tracking: Tracking | undefined;
   /** Group transitions to STOP wait until every instance has stopped (notify.c order). */
   private pendingGroupStops: string[] | undefined;

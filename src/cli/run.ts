@@ -1,10 +1,13 @@
 import { defineCommand } from "citty";
 import type { LogType } from "consola";
 import { Daemon } from "../agent/daemon.ts";
+import { startOperations } from "../agent/operations.ts";
 import { loadConfig } from "../config/load.ts";
 import { AgentError } from "../errors.ts";
+import { SdNotify } from "../io/sd-notify.ts";
 import { configureLogging, logger } from "../log/index.ts";
 import { configArgs, EXIT, printDiagnostics, resolveConfigPath } from "./common.ts";
+import { controlArgs, controlPath } from "./control-client.ts";
 
 export default defineCommand({
   meta: {
@@ -13,10 +16,11 @@ export default defineCommand({
   },
   args: {
     ...configArgs,
-    control: {
+    ...controlArgs,
+    metrics: {
       type: "string",
-      description: "Control socket path (default /run/edge-agent/agent.sock)",
-      valueHint: "PATH",
+      description: "Serve Prometheus metrics on ADDRESS:PORT (overrides metrics_listen)",
+      valueHint: "ADDRESS:PORT",
     },
     "log-format": {
       type: "enum",
@@ -47,6 +51,9 @@ export default defineCommand({
         "E_NOT_ROOT",
         "agent run needs root (raw sockets and netlink: CAP_NET_RAW and CAP_NET_ADMIN)",
       );
+    // First: it reads NOTIFY_SOCKET and removes it from the environment scripts inherit.
+    const sd = new SdNotify({ log: logger("systemd") });
+    const stopWatchdog = sd.startWatchdog();
     const daemon = new Daemon(
       { ...loaded, model: loaded.model },
       { configPath: path, ...(args["config-id"] ? { configId: args["config-id"] } : {}) },
@@ -54,6 +61,8 @@ export default defineCommand({
     const stopped = new Promise<void>((resolve) => {
       const stop = (sig: string) => {
         log.info(`${sig} received: handing over and stopping`);
+        sd.stopping();
+        stopWatchdog();
         daemon.stop().then(resolve, (e: unknown) => {
           log.error(`stopping: ${e instanceof Error ? e.message : String(e)}`);
           resolve();
@@ -62,21 +71,18 @@ export default defineCommand({
       process.once("SIGTERM", () => stop("SIGTERM"));
       process.once("SIGINT", () => stop("SIGINT"));
     });
-    // SIGHUP: reload, one at a time; a refused configuration leaves the running one.
-    let reloading = Promise.resolve();
-    process.on("SIGHUP", () => {
-      reloading = reloading
-        .then(() => daemon.reload())
-        .then(
-          (r) => {
-            if (!r.ok) printDiagnostics(r.diagnostics);
-          },
-          (e: unknown) => log.error(`reload: ${e instanceof Error ? e.message : String(e)}`),
-        );
-    });
     await daemon.start();
+    const ops = await startOperations(daemon, {
+      control: controlPath(args.control),
+      notify: sd,
+      ...((args.metrics ?? loaded.model.global_defs.metrics_listen)
+        ? { metrics: (args.metrics ?? loaded.model.global_defs.metrics_listen) as string }
+        : {}),
+    });
     log.info(`started from ${path}: ${daemon.agent.running.size} instance(s)`);
+    sd.ready(`${daemon.agent.running.size} instance(s) from ${path}`);
     await stopped;
+    await ops.stop();
     log.info("stopped");
     return EXIT.OK;
   },

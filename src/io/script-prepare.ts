@@ -64,7 +64,15 @@ export type PrepareResult =
     };
 
 /** Removed from the environment before exec (keepalived master, system_call_script). */
-const UNSAFE_ENV = ["IFS", "LD_PRELOAD", "LD_LIBRARY_PATH"];
+const UNSAFE_ENV = [
+  "IFS",
+  "LD_PRELOAD",
+  "LD_LIBRARY_PATH",
+  // systemd's, for the agent only (sd-notify.ts also removes them at start).
+  "NOTIFY_SOCKET",
+  "WATCHDOG_USEC",
+  "WATCHDOG_PID",
+];
 
 export function cleanEnv(env: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};

@@ -238,8 +238,12 @@ export function becomeMaster(
 }
 
 /** The send-advert action for a MASTER, counted. */
-export function sendAdvert(s: InstanceState, out: Action[]): InstanceState {
-  out.push({ type: "send-advert", priority: s.effectivePriority });
+export function sendAdvert(s: InstanceState, out: Action[], lateMs?: number): InstanceState {
+  out.push(
+    lateMs === undefined
+      ? { type: "send-advert", priority: s.effectivePriority }
+      : { type: "send-advert", priority: s.effectivePriority, lateMs },
+  );
   return { ...s, stats: { ...s.stats, advert_sent: s.stats.advert_sent + 1 } };
 }
 
@@ -270,7 +274,8 @@ function runDeadlines(s0: InstanceState, nowMs: number, out: Action[]): Instance
       const interval = advertIntervalMs(s.params);
       // Keep the cadence anchored to the schedule; if we fell behind, restart from now.
       const due = s.advertAtMs + interval;
-      s = { ...sendAdvert(s, out), advertAtMs: due > nowMs ? due : nowMs + interval };
+      const late = nowMs - s.advertAtMs;
+      s = { ...sendAdvert(s, out, late), advertAtMs: due > nowMs ? due : nowMs + interval };
     } else if (s.state === "MASTER" && s.garpAtMs !== undefined && s.garpAtMs <= nowMs) {
       s = garpDue(s, nowMs, out);
     } else if (

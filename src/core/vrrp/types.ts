@@ -163,7 +163,12 @@ export type NotifyState = "MASTER" | "BACKUP" | "FAULT" | "STOP";
 
 export type Action =
   /** Send one advertisement now with this priority (0 = hand over). */
-  | { readonly type: "send-advert"; readonly priority: number }
+  | {
+      readonly type: "send-advert";
+      readonly priority: number;
+      /** A periodic advert: how late it goes out against its schedule (metrics). */
+      readonly lateMs?: number;
+    }
   /** Add the VIPs, excluded VIPs, virtual routes and rules. */
   | { readonly type: "add-vips" }
   | { readonly type: "remove-vips" }

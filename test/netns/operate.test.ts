@@ -1,0 +1,125 @@
+/**
+ * Operating a running pair with the compiled agent (namespace lab): `agent status` and
+ * `status --json` (checked against docs/status.schema.json), `agent reload` (a refused
+ * config keeps the running one, exit 1 with the diagnostics), `agent maintenance on|off`
+ * (the VIP moves to the peer and back), `agent failover`, Prometheus metrics scraped from
+ * inside the namespace, and SIGUSR2's stats file.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import { REPO } from "../helpers/env.ts";
+import { validate } from "../helpers/json-schema.ts";
+import {
+  AGENT,
+  ensureAgentBinary,
+  type Host,
+  Lab,
+  labMissing,
+  until,
+  vrrpConf,
+} from "../helpers/lab.ts";
+import { parseProm } from "../helpers/prom-parse.ts";
+
+const VIP = "192.0.2.100";
+const BASE = { version: 3, advertInt: 0.1, vips: [`${VIP}/24`] } as const;
+
+function cli(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = Bun.spawnSync([AGENT, ...args], { stdout: "pipe", stderr: "pipe" });
+  return { code: r.exitCode ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+const why = labMissing();
+describe.skipIf(why !== undefined)(
+  `operating a running pair${why ? ` (skipped: ${why})` : ""}`,
+  () => {
+    let lab: Lab;
+    let h1: Host;
+    let h2: Host;
+
+    beforeAll(async () => {
+      ensureAgentBinary();
+      lab = await Lab.create("operate", 2);
+      [h1, h2] = [lab.h(1), lab.h(2)];
+    }, 120_000);
+
+    afterAll(async () => {
+      await lab?.destroy();
+    }, 30_000);
+
+    test("status, reload, maintenance, failover, metrics and the stats dump", async () => {
+      await lab.reset();
+      const conf = vrrpConf({ ...BASE, priority: 150 }, "h1").replace(
+        "global_defs {",
+        "global_defs {\n    metrics_listen 127.0.0.1:0",
+      );
+      const a1 = lab.agent(h1, conf);
+      const a2 = lab.agent(h2, vrrpConf({ ...BASE, priority: 100 }, "h2"));
+      await a1.waitLine(/Entering MASTER STATE/, 5000);
+      await a2.waitLine(/Entering BACKUP STATE/, 3000);
+      const sock = /--control (\S+)/.exec(a1.cmd.join(" "))?.[1] as string;
+      const confPath = /--config (\S+)/.exec(a1.cmd.join(" "))?.[1] as string;
+      await until(() => cli(["status", "--control", sock]).code === 0, 3000, "the control socket");
+
+      // status: the table and the versioned document.
+      const table = cli(["status", "--control", sock]);
+      expect(table.stdout).toMatch(/VI_1\s+MASTER\s+150/);
+      const json = cli(["status", "--json", "--control", sock]);
+      expect(json.code).toBe(0);
+      const doc = JSON.parse(json.stdout);
+      const schema = JSON.parse(readFileSync(`${REPO}/docs/status.schema.json`, "utf8"));
+      expect(validate(schema, doc)).toEqual([]);
+      expect(doc.instances[0]).toMatchObject({ name: "VI_1", state: "MASTER", vrid: 51 });
+      expect(doc.instances[0].vips).toEqual([`${VIP}/24`]);
+      expect(json.stdout).not.toContain("labpass");
+
+      // metrics, scraped inside h1's namespace.
+      const port = Number(
+        /metrics: serving http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(a1.text)?.[1],
+      );
+      expect(port).toBeGreaterThan(0);
+      const scrape = lab.spawn("scrape", h1, [
+        process.execPath,
+        "-e",
+        `console.log(await (await fetch("http://127.0.0.1:${port}/metrics")).text())`,
+      ]);
+      await scrape.exited;
+      const families = parseProm(scrape.text);
+      const state = families.get("keepalived_vrrp_state");
+      expect(state?.samples.map((x) => [x.labels.iname, x.value])).toEqual([["VI_1", 2]]);
+      expect(families.has("keepalived_advertisements_sent_total")).toBe(true);
+
+      // reload: a broken file is refused and the running configuration stays.
+      writeFileSync(confPath, `${conf}\nvrrp_instance {\n`);
+      const refused = cli(["reload", "--control", sock]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/h1-agent-\d+\.conf:\d+:\d+: error/);
+      writeFileSync(confPath, conf);
+      expect(cli(["reload", "--control", sock]).code).toBe(0);
+      expect(lab.hasAddr(h1, VIP)).toBe(true);
+
+      // maintenance: h1 hands over and stays BACKUP; off: it preempts back.
+      expect(cli(["maintenance", "on", "--control", sock]).code).toBe(0);
+      await until(() => lab.hasAddr(h2, VIP) && !lab.hasAddr(h1, VIP), 3000, "VIP on h2");
+      expect(
+        JSON.parse(cli(["status", "--json", "--control", sock]).stdout).agent.maintenance,
+      ).toBe(true);
+      expect(cli(["maintenance", "off", "--control", sock]).code).toBe(0);
+      await until(() => lab.hasAddr(h1, VIP) && !lab.hasAddr(h2, VIP), 3000, "VIP back on h1");
+
+      // failover: h1 hands over; with the higher priority it takes the VIP back.
+      const m = a2.lines.mark;
+      expect(cli(["failover", "--control", sock]).code).toBe(0);
+      await a2.waitLine(/Entering MASTER STATE/, 3000, m);
+      await until(() => lab.hasAddr(h1, VIP), 3000, "VIP back on h1 after the hand-over");
+
+      // SIGUSR2: keepalived's stats file (TMPDIR of the agent: /tmp).
+      a1.signal("SIGUSR2");
+      const line = await a1.waitLine(/stats dump written to (\S+)/, 3000);
+      const statsPath = /written to (\S+)/.exec(line.text)?.[1] as string;
+      expect(readFileSync(statsPath, "utf8")).toMatch(/VRRP Instance: VI_1/);
+
+      await lab.stopAll((p) => p.name.includes("-agent-"));
+      expect(cli(["status", "--control", sock]).code).toBe(3);
+    }, 60_000);
+  },
+);
