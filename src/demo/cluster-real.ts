@@ -50,6 +50,9 @@ export class RealCluster implements DemoCluster {
         "run",
         "--config",
         `${this.dir}/${name}.conf`,
+        // Each node its own control socket (the default path is one per host).
+        "--control",
+        `${this.dir}/${name}.sock`,
       ],
       {
         stdin: "ignore",
@@ -59,6 +62,18 @@ export class RealCluster implements DemoCluster {
     );
     this.procs.set(name, proc);
     this.follow(name, proc.stderr);
+  }
+
+  /** `agent status` of a node, as an operator would run it. */
+  async status(name: string): Promise<string> {
+    const r = Bun.spawnSync(
+      [...agentCommand(), "status", "--control", `${this.dir}/${name}.sock`],
+      {
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
+    return `$ agent status --control ${this.dir}/${name}.sock\n${r.stdout.toString()}${r.stderr.toString()}`.trimEnd();
   }
 
   private async follow(name: string, stream: ReadableStream<Uint8Array>): Promise<void> {

@@ -14,6 +14,8 @@ export interface DemoCluster {
   /** Resolves with the time it happened, or rejects after timeoutMs. */
   waitMaster(host: string, timeoutMs: number): Promise<number>;
   holders(): string[];
+  /** What `agent status` says on a node (real lab only). */
+  status?(host: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -66,6 +68,10 @@ export async function tell(c: DemoCluster, out: Printer): Promise<void> {
   out.say(
     `   h1 is MASTER after ${ms(elected - t0)} (RFC: ${ms(masterDownMs(150))}); the VIP is on ${c.holders().join(", ")}.`,
   );
+  if (c.status) {
+    for (const line of (await c.status("h1")).split("\n")) out.say(`   ${line}`);
+    out.say("   (add --json for the whole document: priorities, timers, counters, trackers)");
+  }
 
   out.say("2. Crash: kill -9 h1 — no goodbye, its VIP stays on its interface.");
   const t1 = c.nowMs();
