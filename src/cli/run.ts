@@ -53,7 +53,7 @@ export default defineCommand({
       );
     // First: it reads NOTIFY_SOCKET and removes it from the environment scripts inherit.
     const sd = new SdNotify({ log: logger("systemd") });
-    const stopWatchdog = sd.startWatchdog();
+    let stopWatchdog = () => {};
     const daemon = new Daemon(
       { ...loaded, model: loaded.model },
       { configPath: path, ...(args["config-id"] ? { configId: args["config-id"] } : {}) },
@@ -81,6 +81,8 @@ export default defineCommand({
     });
     log.info(`started from ${path}: ${daemon.agent.running.size} instance(s)`);
     sd.ready(`${daemon.agent.running.size} instance(s) from ${path}`);
+    // Pinged from the event loop: a stuck loop stops the pings and systemd restarts us.
+    stopWatchdog = sd.startWatchdog();
     await stopped;
     await ops.stop();
     log.info("stopped");

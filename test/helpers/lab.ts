@@ -64,9 +64,16 @@ export class Proc {
   constructor(
     readonly name: string,
     readonly cmd: readonly string[],
+    /** Extra environment variables (Bun.spawn otherwise passes the one we started with). */
+    env?: Readonly<Record<string, string>>,
   ) {
     this.lines = new Events<Line>(`${name} output`, (l) => `[${l.stream}] ${l.text}`);
-    this.child = Bun.spawn([...cmd], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    this.child = Bun.spawn([...cmd], {
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      ...(env ? { env: { ...process.env, ...env } } : {}),
+    });
     this.pid = this.child.pid;
     const out = this.read(this.child.stdout, "out");
     const err = this.read(this.child.stderr, "err");
@@ -244,9 +251,14 @@ export class Lab {
   }
 
   /** Starts `cmd` inside `host`'s namespace (the switch's for a string). */
-  spawn(name: string, host: Host | string, cmd: readonly string[]): Proc {
+  spawn(
+    name: string,
+    host: Host | string,
+    cmd: readonly string[],
+    env?: Readonly<Record<string, string>>,
+  ): Proc {
     const ns = typeof host === "string" ? host : host.ns;
-    const p = new Proc(name, ["ip", "netns", "exec", ns, ...cmd]);
+    const p = new Proc(name, ["ip", "netns", "exec", ns, ...cmd], env);
     this.procs.push(p);
     return p;
   }
@@ -308,7 +320,7 @@ export class Lab {
    * Runs the compiled agent in `host` with `conf` (keepalived syntax), logging at debug
    * level so a failure shows what it did. Its control socket is private to this run.
    */
-  agent(host: Host, conf: string, label = "agent"): Proc {
+  agent(host: Host, conf: string, label = "agent", env?: Readonly<Record<string, string>>): Proc {
     const name = `${host.name}-${label}-${this.seq++}`;
     const path = this.file(`${name}.conf`, conf);
     return this.spawn(name, host, [
@@ -320,7 +332,7 @@ export class Lab {
       `${this.dir}/${name}.sock`,
       "--log-level",
       "debug",
-    ]);
+    ], env);
   }
 
   /**

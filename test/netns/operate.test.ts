@@ -6,7 +6,7 @@
  * inside the namespace, and SIGUSR2's stats file.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { REPO } from "../helpers/env.ts";
 import { validate } from "../helpers/json-schema.ts";
 import {
@@ -18,6 +18,7 @@ import {
   until,
   vrrpConf,
 } from "../helpers/lab.ts";
+import { NotifySocket } from "../helpers/notify-socket.ts";
 import { parseProm } from "../helpers/prom-parse.ts";
 
 const VIP = "192.0.2.100";
@@ -44,6 +45,45 @@ describe.skipIf(why !== undefined)(
 
     afterAll(async () => {
       await lab?.destroy();
+    }, 30_000);
+
+    test("systemd: READY=1 once running, WATCHDOG=1 from the loop, RELOADING=1 then READY=1 on SIGHUP, STOPPING=1 on SIGTERM", async () => {
+      await lab.reset();
+      // A path socket: abstract ones belong to one network namespace, the agent runs in h1's.
+      const path = `${lab.dir}/notify.sock`;
+      rmSync(path, { force: true });
+      const sock = NotifySocket.bind(path);
+      try {
+        const a1 = lab.agent(h1, vrrpConf({ ...BASE, priority: 150 }, "h1"), "agent", {
+          NOTIFY_SOCKET: path,
+          WATCHDOG_USEC: "400000",
+        });
+        const texts = () => sock.received.map((n) => n.lines[0]);
+        const ready = await sock.waitFor(1, 5000);
+        expect(ready[0]?.lines[0]).toBe("READY=1");
+        expect(ready[0]?.lines.some((l) => l.startsWith("STATUS=1 instance(s) from "))).toBe(true);
+        // Half of WATCHDOG_USEC: a ping every 200 ms.
+        await sock.waitFor(4, 2000);
+        expect(texts().filter((t) => t === "WATCHDOG=1").length).toBeGreaterThanOrEqual(3);
+        const before = sock.received.length;
+        a1.signal("SIGHUP");
+        await a1.waitLine(/reloaded /, 3000);
+        // The socket is read while waiting: RELOADING and READY (watchdog pings may come between).
+        for (let n = before + 2; !texts().slice(before).includes("READY=1"); n++)
+          await sock.waitFor(n, 2000);
+        const afterHup = sock.received.slice(before).map((n) => n.lines);
+        const reloading = afterHup.find((l) => l[0] === "RELOADING=1");
+        expect(reloading?.[1]).toMatch(/^MONOTONIC_USEC=\d+$/);
+        expect(afterHup.findIndex((l) => l[0] === "RELOADING=1")).toBeLessThan(
+          afterHup.findIndex((l) => l[0] === "READY=1"),
+        );
+        const stopCode = a1.stop("SIGTERM", 5000);
+        for (let n = sock.received.length + 1; !texts().includes("STOPPING=1"); n++)
+          await sock.waitFor(n, 3000);
+        expect(await stopCode).toBe(0);
+      } finally {
+        sock.close();
+      }
     }, 30_000);
 
     test("status, reload, maintenance, failover, metrics and the stats dump", async () => {
