@@ -65,15 +65,10 @@ export class RealCluster implements DemoCluster {
   }
 
   /** `agent status` of a node, as an operator would run it. */
-  async status(name: string): Promise<string> {
-    const r = Bun.spawnSync(
-      [...agentCommand(), "status", "--control", `${this.dir}/${name}.sock`],
-      {
-        stdout: "pipe",
-        stderr: "pipe",
-      },
-    );
-    return `$ agent status --control ${this.dir}/${name}.sock\n${r.stdout.toString()}${r.stderr.toString()}`.trimEnd();
+  async status(name: string, json = false): Promise<string> {
+    const args = ["status", ...(json ? ["--json"] : []), "--control", `${this.dir}/${name}.sock`];
+    const r = Bun.spawnSync([...agentCommand(), ...args], { stdout: "pipe", stderr: "pipe" });
+    return `$ agent ${args.join(" ")}\n${r.stdout.toString()}${r.stderr.toString()}`.trimEnd();
   }
 
   private async follow(name: string, stream: ReadableStream<Uint8Array>): Promise<void> {

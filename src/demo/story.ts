@@ -15,7 +15,7 @@ export interface DemoCluster {
   waitMaster(host: string, timeoutMs: number): Promise<number>;
   holders(): string[];
   /** What `agent status` says on a node (real lab only). */
-  status?(host: string): Promise<string>;
+  status?(host: string, json?: boolean): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -70,7 +70,7 @@ export async function tell(c: DemoCluster, out: Printer): Promise<void> {
   );
   if (c.status) {
     for (const line of (await c.status("h1")).split("\n")) out.say(`   ${line}`);
-    out.say("   (add --json for the whole document: priorities, timers, counters, trackers)");
+    for (const line of (await c.status("h2", true)).split("\n")) out.say(`   ${line}`);
   }
 
   out.say("2. Crash: kill -9 h1 — no goodbye, its VIP stays on its interface.");
