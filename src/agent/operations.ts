@@ -1,13 +1,12 @@
 /**
  * What an operator reaches a running agent through, started once the agent runs: the
  * control socket (status, reload, failover, maintenance), the Prometheus endpoint, and
- * keepalived's dump signals (SIGUSR1 data, SIGUSR2 stats; the JSON signal, SIGRTMIN+2,
- * which Bun cannot catch, is ignored rather than fatal — the JSON dump is written with the
- * data dump, and `agent status --json` answers live).
+ * keepalived's dump signals (SIGUSR1 data, SIGUSR2 stats, SIGRTMIN+2 JSON — the last
+ * through native/signals.ts, since Bun cannot catch real-time signals).
  */
 import type { ConsolaInstance } from "consola";
 import { formatDiagnostic } from "../config/diag.ts";
-import { ignoreSignal, sigrtmin } from "../io/signals.ts";
+import { catchByAlarm, sigrtmin } from "../io/signals.ts";
 import { logger } from "../log/index.ts";
 import { startControlServer } from "./control.ts";
 import type { Daemon } from "./daemon.ts";
@@ -64,10 +63,7 @@ export async function startOperations(
       log.error(`${kind} dump: ${errText(e)}`);
     }
   };
-  const onUsr1 = () => {
-    dump("data");
-    dump("json");
-  };
+  const onUsr1 = () => dump("data");
   const onUsr2 = () => dump("stats");
   const onHup = () => {
     reload().then(
@@ -80,12 +76,21 @@ export async function startOperations(
   process.on("SIGUSR1", onUsr1);
   process.on("SIGUSR2", onUsr2);
   process.on("SIGHUP", onHup);
-  ignoreSignal(sigrtmin(2));
+  // keepalived's JSON signal (SIGRTMIN+2): Bun cannot catch it, native/signals.ts turns it
+  // into an alarm we look for four times a second (and SIGALRM itself, should we be late).
+  const jsonSignal = catchByAlarm(sigrtmin(2));
+  const onJson = () => dump("json");
+  const jsonPoll = setInterval(() => {
+    if (jsonSignal.poll()) onJson();
+  }, 250);
+  process.on("SIGALRM", onJson);
   return {
     async stop() {
       process.off("SIGUSR1", onUsr1);
       process.off("SIGUSR2", onUsr2);
       process.off("SIGHUP", onHup);
+      clearInterval(jsonPoll);
+      process.off("SIGALRM", onJson);
       await control.stop();
       await metrics?.stop();
     },

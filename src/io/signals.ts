@@ -1,2 +1,2 @@
 /** Real-time signal dispositions (native/signals.ts), for the agent's shell. */
-export { ignoreSignal, sigrtmin } from "../../native/signals.ts";
+export { catchByAlarm, ignoreSignal, sigrtmin } from "../../native/signals.ts";

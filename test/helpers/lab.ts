@@ -323,16 +323,21 @@ export class Lab {
   agent(host: Host, conf: string, label = "agent", env?: Readonly<Record<string, string>>): Proc {
     const name = `${host.name}-${label}-${this.seq++}`;
     const path = this.file(`${name}.conf`, conf);
-    return this.spawn(name, host, [
-      AGENT,
-      "run",
-      "--config",
-      path,
-      "--control",
-      `${this.dir}/${name}.sock`,
-      "--log-level",
-      "debug",
-    ], env);
+    return this.spawn(
+      name,
+      host,
+      [
+        AGENT,
+        "run",
+        "--config",
+        path,
+        "--control",
+        `${this.dir}/${name}.sock`,
+        "--log-level",
+        "debug",
+      ],
+      env,
+    );
   }
 
   /**

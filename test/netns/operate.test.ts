@@ -158,6 +158,16 @@ describe.skipIf(why !== undefined)(
       const statsPath = /written to (\S+)/.exec(line.text)?.[1] as string;
       expect(readFileSync(statsPath, "utf8")).toMatch(/VRRP Instance: VI_1/);
 
+      // keepalived's JSON signal, SIGRTMIN+2 (36): keepalived.json in keepalived's shape.
+      const jsonSig = Number(
+        Bun.spawnSync(["keepalived", "--signum=JSON"]).stdout.toString().trim() || 36,
+      );
+      process.kill(a1.pid, jsonSig);
+      const jl = await a1.waitLine(/json dump written to (\S+)/, 3000);
+      const kj = JSON.parse(readFileSync(/written to (\S+)/.exec(jl.text)?.[1] as string, "utf8"));
+      expect(kj[0]?.data?.iname).toBe("VI_1");
+      expect(a1.running).toBe(true);
+
       await lab.stopAll((p) => p.name.includes("-agent-"));
       expect(cli(["status", "--control", sock]).code).toBe(3);
     }, 60_000);
