@@ -41,8 +41,11 @@ const sockets = () =>
 const socketsBefore = sockets();
 const warnings = [];
 const n = new SdNotify({ log: { warn: (m) => warnings.push(m) } });
+const openedByConstructor = sockets() - socketsBefore;
 const vars = ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"];
 const child = Bun.spawnSync(["sh", "-c", vars.map((v) => "echo \${" + v + "-unset}").join(";")], { env: process.env });
+// Bun's spawnSync may keep its stdio socketpairs open: count only what the steps open.
+const socketsBeforeSteps = sockets();
 for (const step of process.argv.slice(2)) {
   const i = step.indexOf(":");
   const [op, arg] = i < 0 ? [step, undefined] : [step.slice(0, i), step.slice(i + 1)];
@@ -55,7 +58,7 @@ console.log(JSON.stringify({
   intervalMs: n.watchdogIntervalMs() ?? null,
   env: Object.fromEntries(vars.map((v) => [v, process.env[v] ?? null])),
   childSees: child.stdout.toString().trim().split("\\n"),
-  newSockets: sockets() - socketsBefore,
+  newSockets: openedByConstructor + sockets() - socketsBeforeSteps,
   failures: n.failures,
   warnings,
 }));
