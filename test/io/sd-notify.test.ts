@@ -204,13 +204,9 @@ describe("SdNotify without NOTIFY_SOCKET", () => {
       "reloading",
       "stopping",
     ]);
-    expect(r).toMatchObject({
-      enabled: false,
-      intervalMs: null,
-      newSockets: 0,
-      failures: 0,
-      warnings: [],
-    });
+    expect(r).toMatchObject({ enabled: false, intervalMs: null, failures: 0, warnings: [] });
+    // Bun's own stdio socketpairs come and go asynchronously: none may be added by us.
+    expect(r.newSockets).toBeLessThanOrEqual(0);
     // Unset anyway: a script still must not see a watchdog meant for someone.
     expect(r.childSees).toEqual(["unset", "unset", "unset"]);
   });
