@@ -10,6 +10,7 @@ import { EXIT, writeErr, writeOut } from "./common.ts";
 import convert from "./convert.ts";
 import demo from "./demo.ts";
 import failover from "./failover.ts";
+import genhash from "./genhash.ts";
 import maintenance from "./maintenance.ts";
 import reload from "./reload.ts";
 import run from "./run.ts";
@@ -25,6 +26,7 @@ export const commands: Record<string, CommandDef<any>> = {
   reload,
   failover,
   maintenance,
+  genhash,
   demo,
   version,
 };

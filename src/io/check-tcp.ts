@@ -1,0 +1,73 @@
+/**
+ * TCP_CHECK probe (keepalived check/check_tcp.c): a non-blocking connect that must complete
+ * within connect_timeout; the connection is closed at once. Refused, unreachable and timed
+ * out are all failures. It never rejects and never blocks the event loop.
+ */
+import { connect, type Socket } from "node:net";
+
+export interface TcpCheckSpec {
+  /** connect_ip (defaults to the real server's address, resolved by the caller). */
+  readonly host: string;
+  /** connect_port. */
+  readonly port: number;
+  /** bindto: the source address. */
+  readonly bindAddress?: string;
+  /** bind_port: the source port. */
+  readonly bindPort?: number;
+  /** connect_timeout. */
+  readonly connectTimeoutMs: number;
+}
+
+export interface CheckProbeResult {
+  readonly ok: boolean;
+  readonly reason?: string;
+  readonly latencyMs: number;
+  /** MISC_CHECK with misc_dynamic: the weight the exit status asks for. */
+  readonly weight?: number;
+}
+
+/** Milliseconds since `startMs`, rounded to the microsecond. */
+export function elapsedMs(startMs: number): number {
+  return Math.round((performance.now() - startMs) * 1000) / 1000;
+}
+
+export function errorReason(e: unknown): string {
+  if (e instanceof Error) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code !== undefined && !e.message.includes(code) ? `${code}: ${e.message}` : e.message;
+  }
+  return String(e);
+}
+
+export function probeTcp(spec: TcpCheckSpec): Promise<CheckProbeResult> {
+  const startMs = performance.now();
+  return new Promise((resolve) => {
+    let sock: Socket | undefined;
+    let done = false;
+    const finish = (ok: boolean, reason?: string) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock?.destroy();
+      const latencyMs = elapsedMs(startMs);
+      resolve(reason === undefined ? { ok, latencyMs } : { ok, reason, latencyMs });
+    };
+    const timer = setTimeout(
+      () => finish(false, `connect timeout after ${spec.connectTimeoutMs} ms`),
+      spec.connectTimeoutMs,
+    );
+    try {
+      sock = connect({
+        host: spec.host,
+        port: spec.port,
+        ...(spec.bindAddress !== undefined ? { localAddress: spec.bindAddress } : {}),
+        ...(spec.bindPort !== undefined ? { localPort: spec.bindPort } : {}),
+      });
+      sock.once("connect", () => finish(true));
+      sock.once("error", (e) => finish(false, errorReason(e)));
+      sock.once("close", () => finish(false, "connection closed before it was established"));
+    } catch (e) {
+      finish(false, errorReason(e));
+    }
+  });
+}

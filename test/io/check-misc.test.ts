@@ -1,0 +1,109 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { realpathSync } from "node:fs";
+import {
+  type CheckerState,
+  type CheckerTiming,
+  dueChecker,
+  nextDeadline,
+  resultChecker,
+  startChecker,
+} from "../../src/core/check/machine.ts";
+import { judgeMiscExit, probeMisc } from "../../src/io/check-misc.ts";
+import { type ScriptLog, ScriptRunner } from "../../src/io/script-runner.ts";
+
+const SH = realpathSync("/bin/sh");
+const lines: string[] = [];
+const log: ScriptLog = {
+  debug: (m) => lines.push(m),
+  info: (m) => lines.push(m),
+  warn: (m) => lines.push(m),
+  error: (m) => lines.push(m),
+};
+const runner = new ScriptRunner({ log, defaultUser: { uid: 0, gid: 0 }, killAfterMs: 200 });
+afterAll(async () => {
+  runner.terminateAll(0);
+  await runner.drain(5000);
+});
+
+const sh = (body: string) => ({ command: [SH, "-c", body] });
+
+describe("MISC_CHECK exit mapping (check_misc.c)", () => {
+  test.each([
+    [0, false, true, undefined],
+    [1, false, false, undefined],
+    [2, false, false, undefined],
+    [0, true, true, undefined],
+    [1, true, false, undefined],
+    [2, true, true, 0],
+    [12, true, true, 10],
+    [255, true, true, 253],
+  ] as const)("exit %d, misc_dynamic %s → ok %s weight %s", (code, dynamic, ok, weight) => {
+    const r = judgeMiscExit({ code, signal: null, timedOut: false }, dynamic);
+    expect(r.ok).toBe(ok);
+    expect(r.weight).toBe(weight);
+  });
+  test("signals and timeouts are failures", () => {
+    expect(judgeMiscExit({ code: null, signal: "SIGSEGV", timedOut: false }, true)).toMatchObject({
+      ok: false,
+      reason: "ended by SIGSEGV",
+    });
+    expect(judgeMiscExit({ code: null, signal: "SIGTERM", timedOut: true }, true).ok).toBe(false);
+  });
+});
+
+describe("MISC_CHECK probe with real scripts", () => {
+  test("exit 0 up, exit 1 down, misc_dynamic weight from exit 7", async () => {
+    expect(
+      await probeMisc({ runner, script: sh("exit 0"), timeoutMs: 5000, dynamic: false }),
+    ).toMatchObject({ ok: true });
+    const down = await probeMisc({ runner, script: sh("exit 1"), timeoutMs: 5000, dynamic: true });
+    expect(down.ok).toBe(false);
+    expect(down.reason).toContain("status 1");
+    const w = await probeMisc({ runner, script: sh("exit 7"), timeoutMs: 5000, dynamic: true });
+    expect(w).toMatchObject({ ok: true, weight: 5 });
+  });
+  test("misc_timeout: a hanging script is killed and down, the loop keeps running", async () => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    const t0 = performance.now();
+    const r = await probeMisc({ runner, script: sh("sleep 30"), timeoutMs: 300, dynamic: false });
+    clearInterval(timer);
+    expect(r.ok).toBe(false);
+    expect(r.reason).toBe("timed out");
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(290);
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(ticks).toBeGreaterThanOrEqual(15);
+  });
+  test("a missing script is down, not an exception", async () => {
+    const r = await probeMisc({
+      runner,
+      script: { command: ["/nonexistent/check.sh"] },
+      timeoutMs: 1000,
+      dynamic: false,
+    });
+    expect(r.ok).toBe(false);
+  });
+  test("retries counted by the machine: retry 1 → two runs before down", async () => {
+    const timing: CheckerTiming = {
+      kind: "misc",
+      delayLoopMs: 100,
+      delayBeforeRetryMs: 10,
+      retry: 1,
+      warmupMs: 0,
+      alpha: false,
+    };
+    let now = 0;
+    let state: CheckerState = startChecker(timing, now, 0);
+    const reports: string[] = [];
+    for (const body of ["exit 0", "exit 1", "exit 1"]) {
+      now = nextDeadline(state) ?? now;
+      const due = dueChecker(state, now);
+      const r = await probeMisc({ runner, script: sh(body), timeoutMs: 5000, dynamic: false });
+      const out = resultChecker(timing, due.state, now + 1, r.ok);
+      if (out.report) reports.push(out.report);
+      state = out.state;
+    }
+    expect(reports).toEqual(["up", "down"]);
+    expect(state.attempts).toBe(3);
+  });
+});
