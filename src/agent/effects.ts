@@ -5,13 +5,13 @@
  */
 import { encodeAdvert, encodeIpv4Header } from "../core/vrrp/advert.ts";
 import type { Action } from "../core/vrrp/types.ts";
-import type { Agent, Running } from "./loop.ts";
+import type { AgentPort, Running } from "./running.ts";
 
 const IPV4_HEADER = 20;
 /** Largest advert: IPv4 header + 8 + 255 × 16 (v3 IPv6 addresses) + 8 auth, rounded up. */
 const buffer = new Uint8Array(IPV4_HEADER + 8 + 255 * 16 + 16);
 
-export function perform(agent: Agent, r: Running, a: Action): void {
+export function perform(agent: AgentPort, r: Running, a: Action): void {
   const name = r.plan.name;
   switch (a.type) {
     case "send-advert":
@@ -92,7 +92,7 @@ function sendAdvert(r: Running, priority: number): void {
 }
 
 /** notify_<state> (no extra arguments), then `notify` with INSTANCE name STATE priority (§2.15). */
-function notify(agent: Agent, r: Running, state: string): void {
+function notify(agent: AgentPort, r: Running, state: string): void {
   const n = r.plan.notify;
   const specific = n[state];
   if (specific) agent.io.runScript(specific, [], `notify_${state.toLowerCase()} of ${r.plan.name}`);

@@ -13,8 +13,12 @@ import { nextDeadline } from "../core/vrrp/timers.ts";
 import type { Action, Event, InstanceState, VrrpState } from "../core/vrrp/types.ts";
 import { perform } from "./effects.ts";
 import type { Hooks } from "./hooks.ts";
-import type { AgentIo, InstanceIo, LinkChange, Packet } from "./io.ts";
+import type { AgentIo, LinkChange, Packet } from "./io.ts";
 import type { InstancePlan } from "./params.ts";
+import type { AgentObserver, AgentPort, Running } from "./running.ts";
+
+export type { AgentObserver, Running };
+
 import { Tracking, type TrackingConfig, type TrackView } from "./tracking.ts";
 
 export interface ReloadReport {
@@ -35,10 +39,6 @@ export function instanceKey(p: InstancePlan): string {
 }
 
 /** Who watches transitions and advert timing (metrics); never changes anything. */
-export interface AgentObserver {
-  transition(instance: string, from: VrrpState, to: VrrpState): void;
-  advertLateness(lateMs: number): void;
-}
 
 export interface AgentOptions {
   /** notify scripts, FIFO lines and mail on transitions (none in the simulator). */
@@ -47,14 +47,7 @@ export interface AgentOptions {
   readonly tracking?: TrackingConfig;
 }
 
-export interface Running {
-  /** Replaced by a reload that keeps the instance (matched by instanceKey, not by name). */
-  plan: InstancePlan;
-  state: InstanceState;
-  io: InstanceIo;
-}
-
-export class Agent {
+export class Agent implements AgentPort {
   readonly running = new Map<string, Running>();
   private readonly bySocket = new Map<string, Running[]>();
   private readonly groupStates = new Map<string, VrrpState>();

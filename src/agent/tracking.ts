@@ -9,7 +9,7 @@ import type { Model } from "../config/model.ts";
 import { evaluate } from "../core/track/priority.ts";
 import type { TrackBinding, TrackerStatus } from "../core/track/types.ts";
 import type { TrackerIo } from "./io.ts";
-import type { Agent, Running } from "./loop.ts";
+import type { AgentPort, Running } from "./running.ts";
 import { type TrackPlan, trackerKey } from "./track-plan.ts";
 import { TrackerHost } from "./trackers.ts";
 
@@ -34,7 +34,7 @@ export class Tracking {
   private readonly host: TrackerHost;
 
   constructor(
-    private readonly agent: Agent,
+    private readonly agent: AgentPort,
     private readonly cfg: TrackingConfig,
   ) {
     this.host = new TrackerHost(

@@ -3,8 +3,8 @@
  * §6.4.2–§6.4.3 with keepalived's refinements (reference §2.4–§2.5).
  */
 import { compareIp } from "../net/ip.ts";
-import { enterBackup, peerWins, sendAdvert } from "./step.ts";
 import { masterDownMs, skewMs } from "./timers.ts";
+import { enterBackup, peerWins, sendAdvert } from "./transitions.ts";
 import type { Action, AdvertIn, InstanceState } from "./types.ts";
 
 export function onAdvert(

@@ -3,9 +3,9 @@
  * no I/O; the shell performs the actions. Rules: RFC 3768 §6.4, RFC 5798 §6.4 / RFC 9568,
  * with keepalived's behaviour where it differs (reference §2.3–§2.7).
  */
-import { compareIp, type IpAddr } from "../net/ip.ts";
 import { onAdvert } from "./step-rx.ts";
 import { advertIntervalMs, masterDownMs, skewMs } from "./timers.ts";
+import { clearTimers, enterBackup, sendAdvert, transition } from "./transitions.ts";
 import {
   type Action,
   type Event,
@@ -13,9 +13,10 @@ import {
   type InstanceState,
   OWNER_PRIORITY,
   type StepResult,
-  type VrrpState,
   ZERO_STATS,
 } from "./types.ts";
+
+export { clearTimers, enterBackup, peerWins, sendAdvert, transition } from "./transitions.ts";
 
 export function initialState(params: InstanceParams, nowMs: number): InstanceState {
   return {
@@ -62,36 +63,6 @@ export function step(s: InstanceState, e: Event, nowMs: number): StepResult {
       break;
   }
   return { state: runDeadlines(next, nowMs, out), actions: out };
-}
-
-/** Record a state change and ask for its notify (reference §2.15). */
-export function transition(
-  s: InstanceState,
-  to: VrrpState,
-  reason: string,
-  nowMs: number,
-  out: Action[],
-): InstanceState {
-  out.push({ type: "transition", from: s.state, to, reason });
-  if (to !== "INIT") out.push({ type: "notify", state: to });
-  return {
-    ...s,
-    state: to,
-    sinceMs: nowMs,
-    lastTransition: { from: s.state, to, reason, atMs: nowMs },
-  };
-}
-
-/** BACKUP with the Master_Down timer running from now (RFC 5798 §6.4.1). */
-export function enterBackup(
-  s: InstanceState,
-  reason: string,
-  nowMs: number,
-  out: Action[],
-  downMs?: number,
-): InstanceState {
-  const base = clearTimers(transition(s, "BACKUP", reason, nowMs, out));
-  return { ...base, downAtMs: nowMs + (downMs ?? masterDownMs(base)) };
 }
 
 function onStart(s: InstanceState, nowMs: number, out: Action[]): InstanceState {
@@ -182,19 +153,6 @@ function leaveMaster(s: InstanceState, out: Action[]): InstanceState {
   };
 }
 
-export function clearTimers(s: InstanceState): InstanceState {
-  const {
-    downAtMs: _d,
-    advertAtMs: _a,
-    garpAtMs: _g,
-    lowerPrioGarpAtMs: _l,
-    preemptUntilMs: _p,
-    syncReady: _r,
-    ...rest
-  } = s;
-  return rest;
-}
-
 /** Leave MASTER because the group does: no priority-0 advert, as for a higher advert. */
 function syncBackup(s: InstanceState, reason: string, nowMs: number, out: Action[]): InstanceState {
   out.push({ type: "remove-vips" });
@@ -235,16 +193,6 @@ export function becomeMaster(
     stats: { ...st, advert_sent: st.advert_sent + 1, become_master: st.become_master + 1 },
   };
   return garpAtMs === undefined ? base : { ...base, garpAtMs };
-}
-
-/** The send-advert action for a MASTER, counted. */
-export function sendAdvert(s: InstanceState, out: Action[], lateMs?: number): InstanceState {
-  out.push(
-    lateMs === undefined
-      ? { type: "send-advert", priority: s.effectivePriority }
-      : { type: "send-advert", priority: s.effectivePriority, lateMs },
-  );
-  return { ...s, stats: { ...s.stats, advert_sent: s.stats.advert_sent + 1 } };
 }
 
 /** Handle every deadline ≤ now, earliest first. */
@@ -300,10 +248,4 @@ function garpDue(s: InstanceState, nowMs: number, out: Action[]): InstanceState 
   if (g.masterRefreshMs > 0) return { ...s, garpAtMs: nowMs + g.masterRefreshMs };
   const { garpAtMs: _g, ...rest } = s;
   return rest;
-}
-
-/** Whether a peer's advert beats ours: higher priority, or equal with a higher address. */
-export function peerWins(s: InstanceState, priority: number, src: IpAddr): boolean {
-  if (priority !== s.effectivePriority) return priority > s.effectivePriority;
-  return compareIp(src, s.params.localAddress) > 0;
 }
