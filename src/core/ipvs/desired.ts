@@ -254,7 +254,8 @@ function dest(
     lThreshold: th.lthreshold ?? 0,
     tunType,
     tunPort: tunType === "gue" ? (method.port ?? 0) : 0,
-    tunCsum: tun ? csum(method) : null,
+    // The kernel reports "nocsum" for GUE and GRE when none was asked (wire.ts reads it so).
+    tunCsum: tunType === null || tunType === "ipip" ? null : (csum(method) ?? "nocsum"),
   };
 }
 

@@ -101,9 +101,16 @@ export function decodeService(attrs: Uint8Array): IpvsService {
     scheduler: readString(required(m, SA.SCHED, "SERVICE.SCHED_NAME"), "SERVICE.SCHED_NAME"),
     flags: bitsToFlags(readU32(flags, "SERVICE.FLAGS")),
     timeoutS: readU32(required(m, SA.TIMEOUT, "SERVICE.TIMEOUT"), "SERVICE.TIMEOUT"),
-    netmask: readU32(required(m, SA_NETMASK, "SERVICE.NETMASK"), "SERVICE.NETMASK"),
+    netmask: readNetmask(key.af, required(m, SA_NETMASK, "SERVICE.NETMASK")),
     ...(peName ? { peName } : {}),
   };
+}
+
+/** IPv4: a mask in network order; IPv6: a prefix length (see genl-msg.ts netmaskBytes). */
+function readNetmask(af: number, b: Uint8Array): number {
+  if (af !== AF_INET) return readU32(b, "SERVICE.NETMASK");
+  if (b.length < 4) throw new NlDecodeError("SERVICE.NETMASK", `expected 4 bytes, got ${b.length}`);
+  return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, false);
 }
 
 const FWD_NAMES: readonly FwdMethod[] = ["nat", "local", "tun", "dr"];

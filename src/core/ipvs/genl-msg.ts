@@ -26,6 +26,7 @@ import {
   u32,
 } from "./nlattr.ts";
 import {
+  AF_INET,
   FWD_CODE,
   type IpvsDaemon,
   type IpvsDest,
@@ -68,9 +69,19 @@ export function serviceAttr(s: IpvsService): Attr {
   nested.push(
     { type: SA.FLAGS, value: flags },
     { type: SA.TIMEOUT, value: u32(s.timeoutS) },
-    { type: SA_NETMASK, value: u32(s.netmask) },
+    { type: SA_NETMASK, value: netmaskBytes(s.key.af, s.netmask) },
   );
   return { type: CA.SERVICE, nested };
+}
+
+/**
+ * The persistence netmask: for IPv4 a mask the kernel reads in network order (ip_vs_ctl.c
+ * nla_get_be32; keepalived sends inet_aton's bytes), for IPv6 a prefix length in host order.
+ */
+function netmaskBytes(af: number, v: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, v >>> 0, af !== AF_INET);
+  return b;
 }
 
 /** DEST nest (ipvs_nl_fill_dest_attr); tunnel attributes only for the tunnel method. */
@@ -84,10 +95,11 @@ export function destAttr(d: IpvsDest): Attr {
   ];
   if (d.fwd === "tun") {
     nested.push({ type: DA_TUN.TYPE, value: u8(TUN_TYPE_CODE[d.tunType ?? "ipip"]) });
-    if (d.tunType === "gue") {
-      nested.push({ type: DA_TUN.PORT, value: be16(d.tunPort ?? 0) });
+    // keepalived (libipvs.c) sends the port for GUE and the checksum flags for every
+    // tunnel type but IPIP.
+    if (d.tunType === "gue") nested.push({ type: DA_TUN.PORT, value: be16(d.tunPort ?? 0) });
+    if (d.tunType === "gue" || d.tunType === "gre")
       nested.push({ type: DA_TUN.FLAGS, value: u16(d.tunFlags ?? 0) });
-    }
   }
   nested.push(
     { type: DA.U_THRESH, value: u32(d.upperThreshold) },

@@ -67,8 +67,9 @@ export function toWireDest(d: Dest): IpvsDest {
     d.fwd === "TUN"
       ? {
           tunType: d.tunType ?? "ipip",
-          ...(d.tunType === "gue"
-            ? { tunPort: d.tunPort, tunFlags: CSUM[d.tunCsum ?? "nocsum"] }
+          ...(d.tunType === "gue" ? { tunPort: d.tunPort } : {}),
+          ...(d.tunType === "gue" || d.tunType === "gre"
+            ? { tunFlags: CSUM[d.tunCsum ?? "nocsum"] }
             : {}),
         }
       : {};
@@ -135,6 +136,6 @@ function fromWireDest(d: IpvsDest): Dest {
     lThreshold: d.lowerThreshold,
     tunType: tun ? (d.tunType ?? "ipip") : null,
     tunPort: tun ? (d.tunPort ?? 0) : 0,
-    tunCsum: tun && d.tunType === "gue" ? csum : null,
+    tunCsum: tun && (d.tunType === "gue" || d.tunType === "gre") ? csum : null,
   };
 }
