@@ -1,0 +1,400 @@
+/**
+ * The agent's IPVS side (keepalived's checker child, reference §1.11–1.15, §6.2): runs the
+ * real servers' checkers on one timer, keeps each real server's health, and after every
+ * verdict change recomputes the table the kernel should hold (core/ipvs/desired.ts) and
+ * applies the difference with what it last read from or wrote to the kernel
+ * (core/ipvs/diff.ts). At start it reads the kernel first, so entries an earlier run
+ * left behind are adopted without churn; at stop it removes what it owns (keepalived's
+ * clear_services, check/ipwrapper.c) unless told to leave them.
+ */
+import type { Model } from "../config/model.ts";
+import {
+  type CheckerState,
+  dueChecker,
+  initialChecker,
+  nextDeadline,
+  resultChecker,
+  startChecker,
+} from "../core/check/machine.ts";
+import {
+  type DesiredOptions,
+  desiredTable,
+  type Health,
+  INITIAL_QUORUM_STATE,
+  type QuorumEvent,
+  type QuorumState,
+  type RsInput,
+  rsId,
+  type VrrpView,
+  type VsInput,
+  vsId,
+} from "../core/ipvs/desired.ts";
+import { applyOps, diff, type Op } from "../core/ipvs/diff.ts";
+import { type Dest, destKey, type Service, serviceKey, type Table } from "../core/ipvs/table.ts";
+import type { CheckProbeResult } from "../io/check-tcp.ts";
+import { buildCheckers, type CheckerDef, fmtEndpoint, type ProbeSpec } from "./ipvs-checkers.ts";
+
+export type { ProbeSpec } from "./ipvs-checkers.ts";
+
+/** What the host needs from the outside world; real-ipvs.ts has the real one. */
+export interface IpvsHostIo {
+  /** The kernel's IPVS table as table.ts records. */
+  readTable(): Table;
+  /** One IPVS command; throws when the kernel refuses it. */
+  apply(op: Op): void;
+  /** Arm the one timer at `atMs` (the host's clock), replacing the previous; undefined disarms. */
+  schedule(atMs: number | undefined, fn: () => void): void;
+  /** Start a probe; the promise never rejects. */
+  probe(spec: ProbeSpec): Promise<CheckProbeResult>;
+  /** A draw in [0, 1] for warmup. */
+  random(): number;
+}
+
+export interface IpvsHostLog {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** A real server changed state: keepalived runs its notify_up / notify_down. */
+export interface RsEvent {
+  readonly type: "notify_up" | "notify_down";
+  readonly vs: string;
+  readonly rs: string;
+  readonly vsIndex: number;
+  readonly rsIndex: number;
+}
+
+export interface IpvsHostOptions {
+  /** ha_suspend: the VRRP state of an instance (default: every instance MASTER). */
+  readonly vrrpState?: (instance: string) => VrrpView;
+  readonly haSuspend?: DesiredOptions["haSuspend"];
+  readonly onRealServer?: (e: RsEvent) => void;
+  readonly onQuorum?: (e: QuorumEvent) => void;
+  /** At stop, leave the services in the kernel (keepalived removes them). */
+  readonly leaveOnStop?: boolean;
+}
+
+export interface RsHealth {
+  readonly vs: string;
+  readonly rs: string;
+  readonly up: boolean;
+  readonly checkers: readonly {
+    readonly key: string;
+    readonly up: boolean;
+    readonly attempts: number;
+    readonly lastReason?: string;
+  }[];
+}
+
+interface Running {
+  /** Replaced on reload when the block is unchanged (its indexes may move). */
+  def: CheckerDef;
+  state: CheckerState;
+  lastReason?: string;
+}
+
+export class IpvsHost {
+  private checkers: Running[];
+  private quorum: QuorumState = INITIAL_QUORUM_STATE;
+  private current: Table = { services: [] };
+  private readonly owned = new Set<string>();
+  /** Last aggregate verdict per "vsId|rsId", for notify events. */
+  private readonly alive = new Map<string, boolean>();
+  private stale = true;
+  private running = false;
+  private armedAt: number | undefined;
+
+  constructor(
+    private model: Model,
+    private readonly io: IpvsHostIo,
+    private readonly log: IpvsHostLog,
+    private readonly nowMs: () => number,
+    private readonly opts: IpvsHostOptions = {},
+  ) {
+    const { defs, notes } = buildCheckers(model);
+    for (const n of notes) log.warn(n);
+    this.checkers = defs.map((def) => ({ def, state: initialChecker(def.timing) }));
+  }
+
+  /** Read the kernel, program the difference, start the checkers. */
+  start(): void {
+    this.running = true;
+    const now = this.nowMs();
+    for (const c of this.checkers)
+      c.state = startChecker(c.def.timing, now, c.def.timing.warmupMs > 0 ? this.io.random() : 0);
+    this.eachRs((vs, rs, vi, ri) => this.alive.set(rsKey(vs, rs), this.rsUp(vi, ri, rs)));
+    this.reconcile();
+    this.arm();
+  }
+
+  /** Stop the checkers and, unless told otherwise, remove the services we own. */
+  stop(): void {
+    this.running = false;
+    this.io.schedule(undefined, () => {});
+    this.armedAt = undefined;
+    const r = desiredTable(this.model, this.healthOf, this.vrrp, this.quorum, {
+      ...this.desiredOpts(),
+      stopping: true,
+    });
+    for (const e of r.events) this.quorumEvent(e);
+    if (!this.opts.leaveOnStop) this.program({ services: [] });
+  }
+
+  /**
+   * A new configuration. A checker whose block is unchanged (same key and timing) keeps its
+   * state and schedule, as keepalived carries checkers over a reload (check_api.c
+   * migrate_checkers); the others start afresh. Quorum state carries over by VS name.
+   * Services the old configuration owned and the new one drops are removed.
+   */
+  reload(model: Model): void {
+    const old = new Map(this.checkers.map((c) => [c.def.key, c]));
+    const { defs, notes } = buildCheckers(model);
+    for (const n of notes) this.log.warn(n);
+    const now = this.nowMs();
+    this.model = model;
+    this.checkers = defs.map((def) => {
+      const was = old.get(def.key);
+      if (was && sameTiming(was.def, def)) {
+        // The same object, so that a probe in flight lands on the carried checker.
+        was.def = def;
+        return was;
+      }
+      const fresh = initialChecker(def.timing);
+      const rand = def.timing.warmupMs > 0 ? this.io.random() : 0;
+      return { def, state: this.running ? startChecker(def.timing, now, rand) : fresh };
+    });
+    const alive = new Map<string, boolean>();
+    this.eachRs((vs, rs, vi, ri) =>
+      alive.set(rsKey(vs, rs), this.alive.get(rsKey(vs, rs)) ?? this.rsUp(vi, ri, rs)),
+    );
+    this.alive.clear();
+    for (const [k, v] of alive) this.alive.set(k, v);
+    if (!this.running) return;
+    this.reconcile();
+    this.armedAt = undefined;
+    this.arm();
+  }
+
+  /** Recompute and apply now (a VRRP state change under ha_suspend calls this). */
+  reconcile(): void {
+    const r = desiredTable(this.model, this.healthOf, this.vrrp, this.quorum, this.desiredOpts());
+    this.quorum = r.quorum;
+    for (const e of r.events) this.quorumEvent(e);
+    for (const s of r.table.services) this.owned.add(serviceKey(s));
+    this.program(r.table);
+  }
+
+  /** The table as last read from or applied to the kernel. */
+  table(): Table {
+    return this.current;
+  }
+
+  health(): RsHealth[] {
+    const out: RsHealth[] = [];
+    this.eachRs((vs, rs, vi, ri) => {
+      const mine = this.checkers.filter((c) => c.def.vsIndex === vi && c.def.rsIndex === ri);
+      out.push({
+        vs: vsId(vs),
+        rs: rsId(rs),
+        up: this.rsUp(vi, ri, rs),
+        checkers: mine.map((c) => ({
+          key: c.def.key,
+          up: c.state.isUp,
+          attempts: c.state.attempts,
+          ...(c.lastReason !== undefined ? { lastReason: c.lastReason } : {}),
+        })),
+      });
+    });
+    return out;
+  }
+
+  private desiredOpts(): DesiredOptions {
+    return this.opts.haSuspend !== undefined ? { haSuspend: this.opts.haSuspend } : {};
+  }
+
+  private readonly vrrp = (instance: string): VrrpView =>
+    this.opts.vrrpState?.(instance) ?? "MASTER";
+
+  /** A real server is alive when every one of its checkers is up (check_api.c failed_checkers). */
+  private rsUp(vi: number, ri: number, _rs: RsInput): boolean {
+    return this.checkers.every((c) => c.def.vsIndex !== vi || c.def.rsIndex !== ri || c.state.isUp);
+  }
+
+  private readonly healthOf = (vs: VsInput, rs: RsInput): Health => {
+    const vi = this.model.virtual_server.indexOf(vs as Model["virtual_server"][number]);
+    const ri = vs.real_server.indexOf(rs);
+    return this.rsUp(vi, ri, rs) ? "up" : "down";
+  };
+
+  private eachRs(f: (vs: VsInput, rs: RsInput, vi: number, ri: number) => void): void {
+    for (const [vi, vs] of this.model.virtual_server.entries())
+      for (const [ri, rs] of vs.real_server.entries()) f(vs, rs, vi, ri);
+  }
+
+  private quorumEvent(e: QuorumEvent): void {
+    const verb =
+      e.type === "quorum_up"
+        ? "Gained quorum"
+        : e.init
+          ? "Starting with quorum down"
+          : "Lost quorum";
+    this.log.info(`${verb} (weight ${e.weightSum}, threshold ${e.threshold}) for VS ${e.vs}`);
+    this.opts.onQuorum?.(e);
+  }
+
+  /** Diff against the kernel (re-read after a failure) and apply, op by op. */
+  private program(want: Table): void {
+    if (this.stale) {
+      try {
+        this.current = this.io.readTable();
+        this.stale = false;
+      } catch (e) {
+        this.log.error(`cannot read the IPVS table: ${e instanceof Error ? e.message : String(e)}`);
+        return;
+      }
+    }
+    const ops = diff(this.current, want, (s) => this.owned.has(serviceKey(s)));
+    for (const op of ops) {
+      this.logOp(op);
+      try {
+        this.io.apply(op);
+        this.current = applyOps(this.current, [op]);
+      } catch (e) {
+        this.log.error(`IPVS ${op.op} failed: ${e instanceof Error ? e.message : String(e)}`);
+        // What the kernel holds is now uncertain: read it again before the next diff.
+        this.stale = true;
+        return;
+      }
+    }
+  }
+
+  /** keepalived's wording (check/ipwrapper.c perform_svr_state, clear_service_rs). */
+  private logOp(op: Op): void {
+    const vs = svcText(op.service);
+    if (op.op === "add-service") this.log.info(`Adding Virtual Server ${vs}`);
+    else if (op.op === "del-service") this.log.info(`Removing Virtual Server ${vs}`);
+    else if (op.op === "edit-service") this.log.info(`Updating Virtual Server ${vs}`);
+    else {
+      const rs = destText(op.service, op.dest);
+      if (op.op === "add-dest") this.log.info(`Adding service ${rs} to VS ${vs}`);
+      else if (op.op === "del-dest") this.log.info(`Removing service ${rs} from VS ${vs}`);
+      else {
+        const old = this.findDest(op.service, op.dest);
+        const was = old?.weight ?? 0;
+        if (was > 0 && op.dest.weight === 0) this.log.info(`Disabling service ${rs} from VS ${vs}`);
+        else if (was === 0 && op.dest.weight > 0)
+          this.log.info(`Enabling service ${rs} to VS ${vs}`);
+        else
+          this.log.info(
+            `Changing weight from ${was} to ${op.dest.weight} for service ${rs} of VS ${vs}`,
+          );
+      }
+    }
+  }
+
+  private findDest(s: Service, d: Dest): Dest | undefined {
+    const svc = this.current.services.find((x) => serviceKey(x) === serviceKey(s));
+    return svc?.dests.find((x) => destKey(x) === destKey(d));
+  }
+
+  private arm(): void {
+    if (!this.running) return;
+    let next: number | undefined;
+    for (const c of this.checkers) {
+      const d = nextDeadline(c.state);
+      if (d !== null && (next === undefined || d < next)) next = d;
+    }
+    if (next === this.armedAt) return;
+    this.armedAt = next;
+    this.io.schedule(next, () => {
+      this.armedAt = undefined;
+      this.onTimer();
+      this.arm();
+    });
+  }
+
+  private onTimer(): void {
+    if (!this.running) return;
+    const now = this.nowMs();
+    for (const c of this.checkers) {
+      const out = dueChecker(c.state, now);
+      c.state = out.state;
+      if (out.probe === undefined) continue;
+      const spec = c.def.probe(out.probe.urlIndex);
+      const started = c.state;
+      void this.io.probe(spec).then((res) => {
+        // A reload or stop replaced this checker's run: the result is stale.
+        if (!this.running || c.state !== started || !this.checkers.includes(c)) return;
+        this.onResult(c, res);
+        this.arm();
+      });
+    }
+  }
+
+  private onResult(c: Running, res: CheckProbeResult): void {
+    const out = resultChecker(c.def.timing, c.state, this.nowMs(), res.ok);
+    c.state = out.state;
+    if (res.reason !== undefined) c.lastReason = res.reason;
+    this.logProbe(c, res, out.report, out.changed === true);
+    if (out.changed !== true) return;
+    const { vsIndex: vi, rsIndex: ri } = c.def;
+    const vs = this.model.virtual_server[vi];
+    const rs = vs?.real_server[ri];
+    if (!vs || !rs) return;
+    const up = this.rsUp(vi, ri, rs);
+    if (this.alive.get(rsKey(vs, rs)) === up) return;
+    this.alive.set(rsKey(vs, rs), up);
+    this.opts.onRealServer?.({
+      type: up ? "notify_up" : "notify_down",
+      vs: vsId(vs),
+      rs: rsId(rs),
+      vsIndex: vi,
+      rsIndex: ri,
+    });
+    this.reconcile();
+  }
+
+  /** check_tcp.c / check_http.c / check_misc.c lines. */
+  private logProbe(
+    c: Running,
+    res: CheckProbeResult,
+    report: string | undefined,
+    changed: boolean,
+  ) {
+    const { type, label } = c.def;
+    if (type === "TCP_CHECK")
+      this.log.info(
+        res.ok
+          ? `TCP connection to ${label} success.`
+          : res.reason?.startsWith("connect timeout")
+            ? `TCP connection to ${label} timeout.`
+            : `TCP connection to ${label} failed.`,
+      );
+    else if (type === "MISC_CHECK" && changed)
+      this.log.info(`Misc check for [${label}] ${res.ok ? "succeeded" : "failed"}.`);
+    else if (changed && res.ok) this.log.info(`Remote Web server ${label} succeed on service.`);
+    if (report === "down" && changed)
+      this.log.info(`${checkName(type)} on service ${label} failed.`);
+  }
+}
+
+function rsKey(vs: VsInput, rs: RsInput): string {
+  return `${vsId(vs)}|${rsId(rs)}`;
+}
+
+function sameTiming(a: CheckerDef, b: CheckerDef): boolean {
+  return JSON.stringify(a.timing) === JSON.stringify(b.timing) && a.type === b.type;
+}
+
+function checkName(type: string): string {
+  return type === "HTTP_GET" ? "HTTP_CHECK" : type === "SSL_GET" ? "SSL_CHECK" : type;
+}
+
+function svcText(s: Service): string {
+  return s.fwmark > 0 ? `FWM ${s.fwmark}` : fmtEndpoint(s.addr ?? "", s.port, s.protocol ?? "tcp");
+}
+
+function destText(s: Service, d: Dest): string {
+  return fmtEndpoint(d.addr, d.port, s.fwmark > 0 ? "tcp" : (s.protocol ?? "tcp"));
+}

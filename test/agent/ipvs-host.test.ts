@@ -1,0 +1,403 @@
+import { describe, expect, test } from "bun:test";
+import { createServer, type Server } from "node:net";
+import {
+  IpvsHost,
+  type IpvsHostIo,
+  type ProbeSpec,
+  type RsEvent,
+} from "../../src/agent/ipvs-host.ts";
+import { loadText } from "../../src/config/load.ts";
+import type { Model } from "../../src/config/model.ts";
+import type { QuorumEvent } from "../../src/core/ipvs/desired.ts";
+import { desiredTable } from "../../src/core/ipvs/desired.ts";
+import { applyOps, type Op } from "../../src/core/ipvs/diff.ts";
+import { sortTable, type Table } from "../../src/core/ipvs/table.ts";
+import { probeTcp } from "../../src/io/check-tcp.ts";
+
+function model(text: string): Model {
+  const l = loadText(text, "/ipvs-host-test.conf", "keepalived", { offline: true });
+  // A typo in a fixture would otherwise run with defaults and prove nothing.
+  const errors = l.diagnostics.filter(
+    (d) => d.severity === "error" || /unexpected/.test(d.message),
+  );
+  expect(errors.map((d) => d.message)).toEqual([]);
+  if (!l.model) throw new Error("fixture did not load");
+  return l.model;
+}
+
+/** A fake kernel (a Table changed by applyOps), fake probes and a fake clock. */
+class Fake implements IpvsHostIo {
+  nowMs = 0;
+  kernel: Table = { services: [] };
+  ops: Op[] = [];
+  /** "host:port" → pass or fail; absent = pass. */
+  readonly failing = new Set<string>();
+  readonly probes: string[] = [];
+  private timer: { atMs: number; fn: () => void } | undefined;
+  readonly lines: string[] = [];
+  readonly log = {
+    info: (m: string) => this.lines.push(m),
+    warn: (m: string) => this.lines.push(`WARN ${m}`),
+    error: (m: string) => this.lines.push(`ERROR ${m}`),
+  };
+
+  readTable(): Table {
+    return this.kernel;
+  }
+  apply(op: Op): void {
+    this.kernel = applyOps(this.kernel, [op]);
+    this.ops.push(op);
+  }
+  schedule(atMs: number | undefined, fn: () => void): void {
+    this.timer = atMs === undefined ? undefined : { atMs, fn };
+  }
+  probe(p: ProbeSpec) {
+    const target = p.kind === "MISC" ? p.why : `${p.spec.host}:${p.spec.port}`;
+    this.probes.push(target);
+    return Promise.resolve({ ok: !this.failing.has(target), latencyMs: 1 });
+  }
+  random(): number {
+    return 0;
+  }
+  /** Run the timer up to `toMs`, letting probe results land between firings. */
+  async advance(toMs: number): Promise<void> {
+    for (let guard = 0; guard < 10_000; guard++) {
+      const t = this.timer;
+      if (!t || t.atMs > toMs) break;
+      this.timer = undefined;
+      this.nowMs = t.atMs;
+      t.fn();
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+    }
+    this.nowMs = toMs;
+  }
+  dests(vsAddr: string): string[] {
+    const s = this.kernel.services.find((x) => x.addr === vsAddr);
+    return s ? s.dests.map((d) => `${d.addr}:${d.port}/${d.weight}`) : [];
+  }
+}
+
+const TWO_RS = (extra = "", rsExtra = "") => `
+virtual_server 192.0.2.1 80 {
+  delay_loop 5
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  ${extra}
+  real_server 198.51.100.1 80 {
+    weight 1
+    ${rsExtra}
+    TCP_CHECK {
+      connect_timeout 3
+      retry 2
+      delay_before_retry 1
+    }
+  }
+  real_server 198.51.100.2 80 {
+    weight 1
+    ${rsExtra}
+    TCP_CHECK {
+      connect_timeout 3
+      retry 2
+      delay_before_retry 1
+    }
+  }
+}
+`;
+
+function host(m: Model, f: Fake, events: RsEvent[] = [], quorum: QuorumEvent[] = []) {
+  return new IpvsHost(m, f, f.log, () => f.nowMs, {
+    onRealServer: (e) => events.push(e),
+    onQuorum: (e) => quorum.push(e),
+  });
+}
+
+describe("IpvsHost with a fake kernel", () => {
+  test("start adopts an equal table with zero ops", () => {
+    const m = model(TWO_RS());
+    const f = new Fake();
+    f.kernel = desiredTable(
+      m,
+      () => "up",
+      () => "MASTER",
+    ).table;
+    expect(f.kernel.services.length).toBe(1);
+    host(m, f).start();
+    expect(f.ops).toEqual([]);
+  });
+
+  test("start programs an empty kernel: service first, then its dests", () => {
+    const m = model(TWO_RS());
+    const f = new Fake();
+    const h = host(m, f);
+    h.start();
+    expect(f.ops.map((o) => o.op)).toEqual(["add-service", "add-dest", "add-dest"]);
+    expect(f.dests("192.0.2.1")).toEqual(["198.51.100.1:80/1", "198.51.100.2:80/1"]);
+    expect(h.table()).toEqual(f.kernel);
+    expect(f.lines).toContain("Adding service [198.51.100.1]:tcp:80 to VS [192.0.2.1]:tcp:80");
+  });
+
+  test("a failing real server is removed after its retries, added back on success", async () => {
+    const m = model(TWO_RS());
+    const f = new Fake();
+    const ev: RsEvent[] = [];
+    const h = host(m, f, ev);
+    h.start();
+    await f.advance(1000); // first probes (bootstrap delay 1 s, warmup draw 0): success
+    expect(f.probes.length).toBe(2);
+    f.failing.add("198.51.100.2:80");
+    await f.advance(6000); // first failure: retry 1 of 2
+    await f.advance(7000); // retry 2 of 2
+    expect(f.dests("192.0.2.1")).toContain("198.51.100.2:80/1");
+    expect(ev).toEqual([]);
+    await f.advance(8000); // third failure: down
+    expect(f.dests("192.0.2.1")).toEqual(["198.51.100.1:80/1"]);
+    expect(ev).toEqual([
+      {
+        type: "notify_down",
+        vs: "192.0.2.1:80/TCP",
+        rs: "198.51.100.2:80",
+        vsIndex: 0,
+        rsIndex: 1,
+      },
+    ]);
+    expect(f.lines).toContain("TCP_CHECK on service [198.51.100.2]:tcp:80 failed.");
+    expect(f.lines).toContain("Removing service [198.51.100.2]:tcp:80 from VS [192.0.2.1]:tcp:80");
+    expect(h.health().find((x) => x.rs === "198.51.100.2:80")?.up).toBe(false);
+    f.failing.delete("198.51.100.2:80");
+    await f.advance(13_000);
+    expect(f.dests("192.0.2.1")).toEqual(["198.51.100.1:80/1", "198.51.100.2:80/1"]);
+    expect(ev.map((e) => `${e.type} ${e.rs}`)).toEqual([
+      "notify_down 198.51.100.2:80",
+      "notify_up 198.51.100.2:80",
+    ]);
+  });
+
+  test("inhibit_on_failure keeps a dead real server at weight 0", async () => {
+    const m = model(TWO_RS("", "inhibit_on_failure"));
+    const f = new Fake();
+    host(m, f).start();
+    f.failing.add("198.51.100.1:80");
+    await f.advance(1000); // at start the retry budget is spent: down at once
+    expect(f.dests("192.0.2.1")).toEqual(["198.51.100.1:80/0", "198.51.100.2:80/1"]);
+    expect(f.ops.at(-1)?.op).toBe("edit-dest");
+  });
+
+  test("quorum loss puts the sorry server in, and quorum_down fires", async () => {
+    const m = model(TWO_RS("quorum 2\n sorry_server 203.0.113.50 8080"));
+    const f = new Fake();
+    const q: QuorumEvent[] = [];
+    host(m, f, [], q).start();
+    expect(f.dests("192.0.2.1")).toEqual(["198.51.100.1:80/1", "198.51.100.2:80/1"]);
+    f.failing.add("198.51.100.1:80");
+    await f.advance(1000);
+    expect(f.dests("192.0.2.1")).toEqual(["203.0.113.50:8080/1"]);
+    expect(q.map((e) => `${e.type} ${e.vs}`)).toEqual(["quorum_down 192.0.2.1:80/TCP"]);
+    f.failing.clear();
+    await f.advance(6000);
+    expect(f.dests("192.0.2.1")).toEqual(["198.51.100.1:80/1", "198.51.100.2:80/1"]);
+    expect(q.map((e) => e.type)).toEqual(["quorum_down", "quorum_up"]);
+  });
+
+  test("stop removes owned services and leaves foreign ones", () => {
+    const m = model(TWO_RS());
+    const f = new Fake();
+    const foreign = sortTable([
+      {
+        af: 4,
+        protocol: "TCP",
+        addr: "203.0.113.9",
+        port: 443,
+        fwmark: 0,
+        sched: "wlc",
+        flags: 0,
+        timeoutS: 0,
+        netmask: 0xffffffff,
+        peName: null,
+        dests: [],
+      },
+    ]);
+    f.kernel = foreign;
+    const h = host(m, f);
+    h.start();
+    expect(f.kernel.services.length).toBe(2);
+    h.stop();
+    expect(f.kernel).toEqual(foreign);
+    expect(f.lines).toContain("Removing Virtual Server [192.0.2.1]:tcp:80");
+  });
+
+  test("stop with leaveOnStop leaves the kernel alone", () => {
+    const m = model(TWO_RS());
+    const f = new Fake();
+    const h = new IpvsHost(m, f, f.log, () => f.nowMs, { leaveOnStop: true });
+    h.start();
+    const before = f.kernel;
+    h.stop();
+    expect(f.kernel).toBe(before);
+  });
+
+  test("reload: one weight change is one edit-dest; checker state carries over", async () => {
+    const f = new Fake();
+    const h = host(model(TWO_RS()), f);
+    h.start();
+    await f.advance(1000);
+    const attempts = h.health().map((x) => x.checkers[0]?.attempts);
+    expect(attempts).toEqual([1, 1]);
+    f.ops.length = 0;
+    h.reload(
+      model(
+        TWO_RS().replace(
+          "real_server 198.51.100.2 80 {\n    weight 1",
+          "real_server 198.51.100.2 80 {\n    weight 5",
+        ),
+      ),
+    );
+    expect(f.ops.map((o) => o.op)).toEqual(["edit-dest"]);
+    expect(f.dests("192.0.2.1")).toEqual(["198.51.100.1:80/1", "198.51.100.2:80/5"]);
+    expect(f.lines).toContain(
+      "Changing weight from 1 to 5 for service [198.51.100.2]:tcp:80 of VS [192.0.2.1]:tcp:80",
+    );
+    // The carried checkers keep their schedule: the next probes are at 6 s, not after a new bootstrap.
+    expect(h.health().map((x) => x.checkers[0]?.attempts)).toEqual([1, 1]);
+    await f.advance(6000);
+    expect(h.health().map((x) => x.checkers[0]?.attempts)).toEqual([2, 2]);
+  });
+
+  test("reload: a virtual server dropped from the config is removed", () => {
+    const f = new Fake();
+    const h = host(model(TWO_RS()), f);
+    h.start();
+    h.reload(model(TWO_RS().replace("192.0.2.1 80", "192.0.2.2 80")));
+    expect(f.kernel.services.map((x) => x.addr)).toEqual(["192.0.2.2"]);
+    expect(f.dests("192.0.2.2")).toEqual(["198.51.100.1:80/1", "198.51.100.2:80/1"]);
+  });
+
+  test("a refused command is logged; the next pass re-reads the kernel and finishes", () => {
+    const f = new Fake();
+    let refuse = true;
+    const apply = f.apply.bind(f);
+    f.apply = (op) => {
+      if (refuse && op.op === "add-dest" && op.dest.addr === "198.51.100.2") {
+        refuse = false;
+        throw new Error("NEW_DEST: EBUSY");
+      }
+      apply(op);
+    };
+    const h = host(model(TWO_RS()), f);
+    h.start();
+    expect(f.dests("192.0.2.1")).toEqual(["198.51.100.1:80/1"]);
+    expect(f.lines).toContain("ERROR IPVS add-dest failed: NEW_DEST: EBUSY");
+    h.reconcile();
+    expect(f.dests("192.0.2.1")).toEqual(["198.51.100.1:80/1", "198.51.100.2:80/1"]);
+    expect(h.table()).toEqual(f.kernel);
+  });
+
+  test("ha_suspend withdraw: the service follows the owning VRRP instance", () => {
+    const conf = `
+vrrp_instance VI {
+  interface lo
+  virtual_router_id 51
+  priority 100
+  virtual_ipaddress {
+    192.0.2.1/32
+  }
+}
+${TWO_RS("ha_suspend")}`;
+    const m = model(conf);
+    const f = new Fake();
+    let state: "MASTER" | "other" = "other";
+    const h = new IpvsHost(m, f, f.log, () => f.nowMs, {
+      vrrpState: () => state,
+      haSuspend: "withdraw",
+    });
+    h.start();
+    expect(f.kernel.services).toEqual([]);
+    state = "MASTER";
+    h.reconcile();
+    expect(f.dests("192.0.2.1")).toEqual(["198.51.100.1:80/1", "198.51.100.2:80/1"]);
+  });
+});
+
+async function listen(port = 0): Promise<Server> {
+  const s = createServer((c) => c.destroy());
+  await new Promise<void>((res, rej) => {
+    s.once("error", rej);
+    s.listen(port, "127.0.0.1", () => res());
+  });
+  return s;
+}
+
+function portOf(s: Server): number {
+  const a = s.address();
+  if (a === null || typeof a === "string") throw new Error("no port");
+  return a.port;
+}
+
+describe("IpvsHost with real TCP probes (fake kernel)", () => {
+  test("a killed server is removed, a restarted one added back", async () => {
+    let srv = await listen();
+    const port = portOf(srv);
+    const m = model(`
+virtual_server 192.0.2.1 80 {
+  delay_loop 0.1
+  lb_kind NAT
+  protocol TCP
+  real_server 127.0.0.1 ${port} {
+    TCP_CHECK {
+      connect_timeout 1
+      retry 0
+      warmup 0
+    }
+  }
+}`);
+    const fake = new Fake();
+    const t0 = performance.now();
+    const nowMs = () => performance.now() - t0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waiters: ((e: RsEvent) => void)[] = [];
+    const io: IpvsHostIo = {
+      readTable: () => fake.readTable(),
+      apply: (op) => fake.apply(op),
+      schedule: (atMs, fn) => {
+        if (timer) clearTimeout(timer);
+        timer = atMs === undefined ? undefined : setTimeout(fn, Math.max(0, atMs - nowMs()));
+      },
+      probe: (p) =>
+        p.kind === "TCP" ? probeTcp(p.spec) : Promise.resolve({ ok: false, latencyMs: 0 }),
+      random: () => 0,
+    };
+    const next = (type: RsEvent["type"]) =>
+      new Promise<RsEvent>((res, rej) => {
+        const bound = setTimeout(() => rej(new Error(`no ${type} within 10 s`)), 10_000);
+        waiters.push((e) => {
+          if (e.type !== type) return;
+          clearTimeout(bound);
+          res(e);
+        });
+      });
+    const h = new IpvsHost(m, io, fake.log, nowMs, {
+      onRealServer: (e) => {
+        for (const w of waiters.splice(0)) w(e);
+      },
+    });
+    try {
+      h.start();
+      expect(fake.dests("192.0.2.1")).toEqual([`127.0.0.1:${port}/1`]);
+      const down = next("notify_down");
+      await new Promise<void>((res) => srv.close(() => res()));
+      await down;
+      expect(fake.dests("192.0.2.1")).toEqual([]);
+      expect(fake.lines).toContain(`TCP connection to [127.0.0.1]:tcp:${port} failed.`);
+      const up = next("notify_up");
+      srv = await listen(port);
+      await up;
+      expect(fake.dests("192.0.2.1")).toEqual([`127.0.0.1:${port}/1`]);
+      expect(fake.lines).toContain(`TCP connection to [127.0.0.1]:tcp:${port} success.`);
+    } finally {
+      h.stop();
+      if (timer) clearTimeout(timer);
+      srv.close();
+    }
+    expect(fake.kernel.services).toEqual([]);
+  }, 30_000);
+});
