@@ -15,8 +15,10 @@ import {
   encodeRequest,
   NlDecodeError,
   req,
+  serviceAttr,
 } from "../../../src/core/ipvs/genl-msg.ts";
-import { splitMessages } from "../../../src/core/ipvs/nlattr.ts";
+import { SA_NETMASK } from "../../../src/core/ipvs/ipvs-attrs.ts";
+import { encodeAttrs, parseAttrs, splitMessages } from "../../../src/core/ipvs/nlattr.ts";
 import {
   AF_INET,
   AF_INET6,
@@ -425,4 +427,27 @@ test(`decoders throw only NlDecodeError on ${CASES} mutated replies (FUZZ_SEED=$
   console.log(`genl-msg fuzz: ${ok} decoded, ${rejected} rejected with NlDecodeError`);
   expect(ok).toBeGreaterThan(0);
   expect(rejected).toBeGreaterThan(0);
+});
+
+describe("persistence netmask byte order (ip_vs_ctl.c reads it with nla_get_be32 for IPv4)", () => {
+  /** The NETMASK attribute of a SERVICE nest, as bytes on the wire, and the decoded value. */
+  const netmaskOf = (s: IpvsService) => {
+    const nest = encodeAttrs([serviceAttr(s)]);
+    const inner = parseAttrs(nest, "test").get(serviceAttr(s).type) as Uint8Array;
+    return {
+      wire: hex(parseAttrs(inner, "SERVICE").get(SA_NETMASK) as Uint8Array),
+      decoded: decodeService(nest).netmask,
+    };
+  };
+
+  test("IPv4 255.255.255.0 goes out as ff ff ff 00 and reads back the same", () => {
+    expect(netmaskOf({ ...tcp80, netmask: 0xffffff00 })).toEqual({
+      wire: "ffffff00",
+      decoded: 0xffffff00,
+    });
+  });
+
+  test("IPv6 prefix length 64 goes out in host order", () => {
+    expect(netmaskOf({ ...udp6, netmask: 64 })).toEqual({ wire: "40000000", decoded: 64 });
+  });
 });
