@@ -35,8 +35,7 @@ export function perform(agent: AgentPort, r: Running, a: Action): void {
       agent.observer?.transition(name, a.from, a.to);
       return;
     case "notify":
-      if (agent.hooks) agent.notifyInstance(r, a.state);
-      else notify(agent, r, a.state);
+      agent.notifyInstance(r, a.state);
       return;
     case "notify-master-rx-lower-pri":
       agent.log.info(
@@ -89,18 +88,4 @@ function sendAdvert(r: Running, priority: number): void {
       r.io.send(buffer.subarray(0, n), dst);
     }
   }
-}
-
-/** notify_<state> (no extra arguments), then `notify` with INSTANCE name STATE priority (§2.15). */
-function notify(agent: AgentPort, r: Running, state: string): void {
-  const n = r.plan.notify;
-  const specific = n[state];
-  if (specific) agent.io.runScript(specific, [], `notify_${state.toLowerCase()} of ${r.plan.name}`);
-  const generic = n.generic;
-  if (generic)
-    agent.io.runScript(
-      generic,
-      ["INSTANCE", r.plan.name, state, String(r.state.effectivePriority)],
-      `notify of ${r.plan.name}`,
-    );
 }

@@ -58,8 +58,6 @@ export interface AgentIo {
   onPacket(cb: (socketKey: string, p: Packet) => void): void;
   /** Interface up/down events, if the implementation can watch them. */
   onLink(cb: (c: LinkChange) => void): Promise<void>;
-  /** Run a notify script, detached; never blocks and never throws. */
-  runScript(cmd: ScriptCommand, extraArgs: readonly string[], why: string): void;
   close(): Promise<void>;
 }
 

@@ -4,7 +4,6 @@
  * for GARP / unsolicited NA, the link monitor for FAULT, and detached notify scripts.
  */
 import type { ConsolaInstance } from "consola";
-import type { ScriptCommand } from "../config/lines/shell.ts";
 import { formatIp, type IpAddr, parseIp } from "../core/net/ip.ts";
 import { Announcer, ipv6Forwarding } from "../io/announcer.ts";
 import { monotonicMs } from "../io/clock.ts";
@@ -258,24 +257,6 @@ export class RealIo implements AgentIo, InterfaceResolver {
       },
       { onError: (e) => this.log.warn(`link monitor: ${e.message}`) },
     );
-  }
-
-  runScript(cmd: ScriptCommand, extraArgs: readonly string[], why: string): void {
-    try {
-      const child = Bun.spawn([...cmd.command, ...extraArgs], {
-        stdin: "ignore",
-        stdout: "ignore",
-        stderr: "ignore",
-      });
-      child.exited.then((code) => {
-        if (code !== 0) this.log.warn(`${why}: ${cmd.command[0]} exited with ${code}`);
-      });
-      child.unref();
-    } catch (e) {
-      this.log.error(
-        `${why}: cannot run ${cmd.command[0]}: ${e instanceof Error ? e.message : String(e)}`,
-      );
-    }
   }
 
   async close(): Promise<void> {

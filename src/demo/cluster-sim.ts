@@ -1,5 +1,6 @@
 /** The demo story in the simulator: the real agent loop on a simulated segment, virtual time. */
 import { createConsola, type LogObject } from "consola";
+import { Hooks } from "../agent/hooks.ts";
 import { Agent } from "../agent/loop.ts";
 import { planInstances } from "../agent/params.ts";
 import { type SimHost, SimNet } from "../agent/sim-io.ts";
@@ -48,7 +49,9 @@ export class SimCluster implements DemoCluster {
       offline: true,
     });
     if (!loaded.model) throw new AgentError("E_CONFIG_INVALID", "demo config is invalid");
-    h.agent = new Agent(planInstances(loaded.model, h.host), h.host, this.logger(name));
+    h.agent = new Agent(planInstances(loaded.model, h.host), h.host, this.logger(name), {
+      hooks: new Hooks(loaded.model, h.host),
+    });
     await h.agent.start();
   }
 

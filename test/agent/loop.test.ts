@@ -4,6 +4,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { createConsola } from "consola";
+import { Hooks } from "../../src/agent/hooks.ts";
 import { Agent } from "../../src/agent/loop.ts";
 import { planInstances } from "../../src/agent/params.ts";
 import { type SimHost, SimNet } from "../../src/agent/sim-io.ts";
@@ -47,7 +48,9 @@ async function node(
   ]);
   const loaded = loadText(text, `/${name}.conf`, "keepalived", { offline: true });
   if (!loaded.model) throw new Error(loaded.diagnostics.map((d) => d.message).join("\n"));
-  const agent = new Agent(planInstances(loaded.model, host), host, quiet);
+  const agent = new Agent(planInstances(loaded.model, host), host, quiet, {
+    hooks: new Hooks(loaded.model, host),
+  });
   await agent.start();
   return { host, agent };
 }
