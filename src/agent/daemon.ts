@@ -23,6 +23,7 @@ import {
   writeAtomic,
 } from "./dumps.ts";
 import { Hooks } from "./hooks.ts";
+import { IpvsSide } from "./ipvs-side.ts";
 import { Agent, type AgentOptions, type ReloadReport } from "./loop.ts";
 import { Metrics } from "./metrics.ts";
 import { planInstances } from "./params.ts";
@@ -50,10 +51,16 @@ const HOOK_SETTINGS = [
   "smtp_helo_name",
   "smtp_connect_timeout",
   "router_id",
+  "lvs_notify_fifo",
+  "lvs_notify_fifo_script",
 ] as const;
 
 const hookSettings = (m: Model): string =>
-  JSON.stringify(HOOK_SETTINGS.map((k) => (m.global_defs as Record<string, unknown>)[k]));
+  JSON.stringify([
+    ...HOOK_SETTINGS.map((k) => (m.global_defs as Record<string, unknown>)[k]),
+    // The LVS FIFO lines are planned only when there are virtual servers.
+    m.virtual_server.length > 0,
+  ]);
 
 export interface DaemonOptions {
   readonly configPath: string;
@@ -76,6 +83,8 @@ export class Daemon {
   reloadFailures = 0;
   private readonly log: ConsolaInstance = logger("agent");
   readonly metrics: Metrics;
+  /** Virtual servers, real servers and their checkers (keepalived's checker child). */
+  readonly ipvs: IpvsSide;
   private dumps: DumpPaths;
 
   constructor(
@@ -107,8 +116,17 @@ export class Daemon {
       },
       bunVersion: Bun.version,
     });
+    this.ipvs = new IpvsSide(m, {
+      log: logger("ipvs"),
+      nowMs: () => this.io.nowMs(),
+      vrrpState: (name) => (agent.running.get(name)?.state.state === "MASTER" ? "MASTER" : "other"),
+      hooks: () => this.hooksIo,
+    });
     this.agent.observer = {
-      transition: (name, from, to) => this.metrics.onTransition(name, from, to, new Date()),
+      transition: (name, from, to) => {
+        this.metrics.onTransition(name, from, to, new Date());
+        this.ipvs.vrrpChanged();
+      },
       advertLateness: (ms) => this.metrics.observeAdvertLateness(ms / 1000),
     };
   }
@@ -116,6 +134,7 @@ export class Daemon {
   /** The live status document (`agent status --json`, metrics, dumps). */
   status(): StatusDoc {
     const io = this.io;
+    const wallOf = (mono: number) => new Date(Date.now() - (io.nowMs() - mono));
     return snapshot(this.agent, {
       version: VERSION,
       commit: COMMIT,
@@ -125,7 +144,8 @@ export class Daemon {
       loadedAt: this.loadedAt,
       reloads: this.reloads,
       maintenance: this.agent.inMaintenance,
-      wallOf: (mono) => new Date(Date.now() - (io.nowMs() - mono)),
+      wallOf,
+      virtualServers: this.ipvs.status(wallOf),
     });
   }
 
@@ -173,6 +193,7 @@ export class Daemon {
       this.agent.maintenance(true);
     }
     await this.agent.start();
+    this.ipvs.start();
   }
 
   /** Re-read the configuration; an invalid one is refused and the running one stays. */
@@ -198,6 +219,7 @@ export class Daemon {
       void old.close(0);
     }
     const report = await this.agent.reload(planInstances(m, this.io), this.options(m));
+    this.ipvs.reload(m);
     this.model = m;
     this.dumps = dumpsOf(m);
     this.loadedAt = new Date();
@@ -235,6 +257,9 @@ export class Daemon {
   async stop(): Promise<void> {
     this.hooksIo.runner.terminateAll();
     await this.agent.stop();
+    // After the scripts were told to stop: omega's down notifiers start now and get the
+    // hooks' drain bound like the STOP notifies.
+    this.ipvs.stop();
     await this.hooksIo.close();
   }
 }

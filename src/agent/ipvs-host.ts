@@ -30,9 +30,10 @@ import {
   vsId,
 } from "../core/ipvs/desired.ts";
 import { applyOps, diff, type Op } from "../core/ipvs/diff.ts";
-import { type Dest, destKey, type Service, serviceKey, type Table } from "../core/ipvs/table.ts";
+import { destKey, serviceKey, type Table } from "../core/ipvs/table.ts";
 import type { CheckProbeResult } from "../io/check-tcp.ts";
-import { buildCheckers, type CheckerDef, fmtEndpoint, type ProbeSpec } from "./ipvs-checkers.ts";
+import { buildCheckers, type CheckerDef, type ProbeSpec } from "./ipvs-checkers.ts";
+import { opText, probeText } from "./ipvs-log.ts";
 
 export type { ProbeSpec } from "./ipvs-checkers.ts";
 
@@ -63,6 +64,14 @@ export interface RsEvent {
   readonly rs: string;
   readonly vsIndex: number;
   readonly rsIndex: number;
+  /** The checker keyword whose verdict changed it (absent at stop). */
+  readonly checker?: string;
+  /** The probe's failure reason, for the SMTP alert body. */
+  readonly detail?: string;
+  /** MISC_CHECK: the script timed out rather than failed. */
+  readonly timedOut?: boolean;
+  /** Reported while shutting down (omega virtual servers only, as keepalived does). */
+  readonly stopping?: boolean;
 }
 
 export interface IpvsHostOptions {
@@ -75,16 +84,27 @@ export interface IpvsHostOptions {
   readonly leaveOnStop?: boolean;
 }
 
+export interface CheckerHealth {
+  readonly key: string;
+  readonly type: string;
+  readonly up: boolean;
+  readonly attempts: number;
+  readonly lastReason?: string;
+  /** The last probe: its outcome, how long it took, when it ended (host clock). */
+  readonly lastOk?: boolean;
+  readonly lastLatencyMs?: number;
+  readonly lastAtMs?: number;
+}
+
 export interface RsHealth {
   readonly vs: string;
   readonly rs: string;
+  readonly vsIndex: number;
+  readonly rsIndex: number;
   readonly up: boolean;
-  readonly checkers: readonly {
-    readonly key: string;
-    readonly up: boolean;
-    readonly attempts: number;
-    readonly lastReason?: string;
-  }[];
+  /** The weight the real server has now (configured, or set by misc_dynamic). */
+  readonly weight: number;
+  readonly checkers: readonly CheckerHealth[];
 }
 
 interface Running {
@@ -92,6 +112,11 @@ interface Running {
   def: CheckerDef;
   state: CheckerState;
   lastReason?: string;
+  lastOk?: boolean;
+  lastLatencyMs?: number;
+  lastAtMs?: number;
+  /** misc_dynamic: the weight the last exit status set (check_misc.c cur_weight). */
+  dynWeight?: number | undefined;
 }
 
 export class IpvsHost {
@@ -133,6 +158,18 @@ export class IpvsHost {
     this.running = false;
     this.io.schedule(undefined, () => {});
     this.armedAt = undefined;
+    // ipwrapper.c clear_service_rs: an omega VS runs its live servers' down notifiers.
+    this.eachRs((vs, rs, vi, ri) => {
+      if (!vs.omega || this.alive.get(rsKey(vs, rs)) !== true) return;
+      this.opts.onRealServer?.({
+        type: "notify_down",
+        vs: vsId(vs),
+        rs: rsId(rs),
+        vsIndex: vi,
+        rsIndex: ri,
+        stopping: true,
+      });
+    });
     const r = desiredTable(this.model, this.healthOf, this.vrrp, this.quorum, {
       ...this.desiredOpts(),
       stopping: true,
@@ -185,6 +222,11 @@ export class IpvsHost {
     this.program(r.table);
   }
 
+  /** Whether a virtual server (by vsId) has its quorum; true before the first evaluation. */
+  quorumUp(id: string): boolean {
+    return this.quorum.vs[id]?.quorumUp ?? true;
+  }
+
   /** The table as last read from or applied to the kernel. */
   table(): Table {
     return this.current;
@@ -193,16 +235,22 @@ export class IpvsHost {
   health(): RsHealth[] {
     const out: RsHealth[] = [];
     this.eachRs((vs, rs, vi, ri) => {
-      const mine = this.checkers.filter((c) => c.def.vsIndex === vi && c.def.rsIndex === ri);
       out.push({
         vs: vsId(vs),
         rs: rsId(rs),
+        vsIndex: vi,
+        rsIndex: ri,
         up: this.rsUp(vi, ri, rs),
-        checkers: mine.map((c) => ({
+        weight: this.weightOf(vs, rs) ?? rs.weight,
+        checkers: this.checkersOf(vi, ri).map((c) => ({
           key: c.def.key,
+          type: c.def.type,
           up: c.state.isUp,
           attempts: c.state.attempts,
           ...(c.lastReason !== undefined ? { lastReason: c.lastReason } : {}),
+          ...(c.lastOk !== undefined ? { lastOk: c.lastOk } : {}),
+          ...(c.lastLatencyMs !== undefined ? { lastLatencyMs: c.lastLatencyMs } : {}),
+          ...(c.lastAtMs !== undefined ? { lastAtMs: c.lastAtMs } : {}),
         })),
       });
     });
@@ -210,8 +258,28 @@ export class IpvsHost {
   }
 
   private desiredOpts(): DesiredOptions {
-    return this.opts.haSuspend !== undefined ? { haSuspend: this.opts.haSuspend } : {};
+    return {
+      weightOf: this.weightOf,
+      ...(this.opts.haSuspend !== undefined ? { haSuspend: this.opts.haSuspend } : {}),
+    };
   }
+
+  private checkersOf(vi: number, ri: number): Running[] {
+    return this.checkers.filter((c) => c.def.vsIndex === vi && c.def.rsIndex === ri);
+  }
+
+  /**
+   * misc_dynamic: each checker moves the weight by what its last exit status asked for
+   * beyond the configured weight (check_misc.c cur_weight, relative to iweight).
+   */
+  private readonly weightOf = (vs: VsInput, rs: RsInput): number | undefined => {
+    const vi = this.model.virtual_server.indexOf(vs as Model["virtual_server"][number]);
+    const ri = vs.real_server.indexOf(rs);
+    let w: number | undefined;
+    for (const c of this.checkersOf(vi, ri))
+      if (c.dynWeight !== undefined) w = (w ?? rs.weight) + c.dynWeight - rs.weight;
+    return w === undefined ? undefined : Math.max(0, w);
+  };
 
   private readonly vrrp = (instance: string): VrrpView =>
     this.opts.vrrpState?.(instance) ?? "MASTER";
@@ -256,7 +324,7 @@ export class IpvsHost {
     }
     const ops = diff(this.current, want, (s) => this.owned.has(serviceKey(s)));
     for (const op of ops) {
-      this.logOp(op);
+      this.log.info(opText(op, op.op === "edit-dest" ? this.destWeight(op) : undefined));
       try {
         this.io.apply(op);
         this.current = applyOps(this.current, [op]);
@@ -269,33 +337,9 @@ export class IpvsHost {
     }
   }
 
-  /** keepalived's wording (check/ipwrapper.c perform_svr_state, clear_service_rs). */
-  private logOp(op: Op): void {
-    const vs = svcText(op.service);
-    if (op.op === "add-service") this.log.info(`Adding Virtual Server ${vs}`);
-    else if (op.op === "del-service") this.log.info(`Removing Virtual Server ${vs}`);
-    else if (op.op === "edit-service") this.log.info(`Updating Virtual Server ${vs}`);
-    else {
-      const rs = destText(op.service, op.dest);
-      if (op.op === "add-dest") this.log.info(`Adding service ${rs} to VS ${vs}`);
-      else if (op.op === "del-dest") this.log.info(`Removing service ${rs} from VS ${vs}`);
-      else {
-        const old = this.findDest(op.service, op.dest);
-        const was = old?.weight ?? 0;
-        if (was > 0 && op.dest.weight === 0) this.log.info(`Disabling service ${rs} from VS ${vs}`);
-        else if (was === 0 && op.dest.weight > 0)
-          this.log.info(`Enabling service ${rs} to VS ${vs}`);
-        else
-          this.log.info(
-            `Changing weight from ${was} to ${op.dest.weight} for service ${rs} of VS ${vs}`,
-          );
-      }
-    }
-  }
-
-  private findDest(s: Service, d: Dest): Dest | undefined {
-    const svc = this.current.services.find((x) => serviceKey(x) === serviceKey(s));
-    return svc?.dests.find((x) => destKey(x) === destKey(d));
+  private destWeight(op: Extract<Op, { op: "edit-dest" }>): number | undefined {
+    const svc = this.current.services.find((x) => serviceKey(x) === serviceKey(op.service));
+    return svc?.dests.find((x) => destKey(x) === destKey(op.dest))?.weight;
   }
 
   private arm(): void {
@@ -333,17 +377,26 @@ export class IpvsHost {
   }
 
   private onResult(c: Running, res: CheckProbeResult): void {
-    const out = resultChecker(c.def.timing, c.state, this.nowMs(), res.ok);
+    const now = this.nowMs();
+    const out = resultChecker(c.def.timing, c.state, now, res.ok);
     c.state = out.state;
+    c.lastOk = res.ok;
+    c.lastLatencyMs = res.latencyMs;
+    c.lastAtMs = now;
     if (res.reason !== undefined) c.lastReason = res.reason;
-    this.logProbe(c, res, out.report, out.changed === true);
-    if (out.changed !== true) return;
+    const changed = out.changed === true;
+    for (const line of probeText(c.def.type, c.def.label, res, out.report === "down", changed))
+      this.log.info(line);
+    const weightMoved = this.noteWeight(c, res, out.state.isUp);
     const { vsIndex: vi, rsIndex: ri } = c.def;
     const vs = this.model.virtual_server[vi];
     const rs = vs?.real_server[ri];
     if (!vs || !rs) return;
     const up = this.rsUp(vi, ri, rs);
-    if (this.alive.get(rsKey(vs, rs)) === up) return;
+    if (!changed || this.alive.get(rsKey(vs, rs)) === up) {
+      if (weightMoved) this.reconcile();
+      return;
+    }
     this.alive.set(rsKey(vs, rs), up);
     this.opts.onRealServer?.({
       type: up ? "notify_up" : "notify_down",
@@ -351,31 +404,23 @@ export class IpvsHost {
       rs: rsId(rs),
       vsIndex: vi,
       rsIndex: ri,
+      checker: c.def.type,
+      ...(res.reason !== undefined && !res.ok ? { detail: res.reason } : {}),
+      ...(res.reason === "timed out" && c.def.type === "MISC_CHECK" ? { timedOut: true } : {}),
     });
     this.reconcile();
   }
 
-  /** check_tcp.c / check_http.c / check_misc.c lines. */
-  private logProbe(
-    c: Running,
-    res: CheckProbeResult,
-    report: string | undefined,
-    changed: boolean,
-  ) {
-    const { type, label } = c.def;
-    if (type === "TCP_CHECK")
-      this.log.info(
-        res.ok
-          ? `TCP connection to ${label} success.`
-          : res.reason?.startsWith("connect timeout")
-            ? `TCP connection to ${label} timeout.`
-            : `TCP connection to ${label} failed.`,
-      );
-    else if (type === "MISC_CHECK" && changed)
-      this.log.info(`Misc check for [${label}] ${res.ok ? "succeeded" : "failed"}.`);
-    else if (changed && res.ok) this.log.info(`Remote Web server ${label} succeed on service.`);
-    if (report === "down" && changed)
-      this.log.info(`${checkName(type)} on service ${label} failed.`);
+  /**
+   * check_misc.c: a dynamic exit status sets the weight (status − 2), status 0 puts the
+   * configured weight back, a failure that brings the checker down clears it. True when the
+   * weight moved.
+   */
+  private noteWeight(c: Running, res: CheckProbeResult, isUp: boolean): boolean {
+    const before = c.dynWeight;
+    if (res.ok) c.dynWeight = res.weight;
+    else if (!isUp) c.dynWeight = undefined;
+    return before !== c.dynWeight;
   }
 }
 
@@ -385,16 +430,4 @@ function rsKey(vs: VsInput, rs: RsInput): string {
 
 function sameTiming(a: CheckerDef, b: CheckerDef): boolean {
   return JSON.stringify(a.timing) === JSON.stringify(b.timing) && a.type === b.type;
-}
-
-function checkName(type: string): string {
-  return type === "HTTP_GET" ? "HTTP_CHECK" : type === "SSL_GET" ? "SSL_CHECK" : type;
-}
-
-function svcText(s: Service): string {
-  return s.fwmark > 0 ? `FWM ${s.fwmark}` : fmtEndpoint(s.addr ?? "", s.port, s.protocol ?? "tcp");
-}
-
-function destText(s: Service, d: Dest): string {
-  return fmtEndpoint(d.addr, d.port, s.fwmark > 0 ? "tcp" : (s.protocol ?? "tcp"));
 }

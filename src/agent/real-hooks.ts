@@ -8,6 +8,7 @@ import { hostname } from "node:os";
 import type { ConsolaInstance } from "consola";
 import type { ScriptCommand } from "../config/lines/shell.ts";
 import type { Model } from "../config/model.ts";
+import type { AlertEvent } from "../core/notify/format.ts";
 import type { NotifyState } from "../core/vrrp/types.ts";
 import { monotonicMs } from "../io/clock.ts";
 import { FileWatcher } from "../io/file-watch.ts";
@@ -52,7 +53,9 @@ export class RealHooks implements HookIo, TrackerIo {
       useSymlinkPaths: g.use_symlink_paths ?? false,
     });
     this.prepareAll(m);
-    this.fifos = NotifyFifos.open(planFifos(g, { vrrp: true, lvs: false }), log.withTag("fifo"));
+    // The LVS lines exist only where keepalived would run its checker child.
+    const lvs = m.virtual_server.length > 0;
+    this.fifos = NotifyFifos.open(planFifos(g, { vrrp: true, lvs }), log.withTag("fifo"));
     for (const f of this.fifos.fifos) {
       const s = f.plan.script;
       if (!s) continue;
@@ -111,6 +114,16 @@ export class RealHooks implements HookIo, TrackerIo {
 
   mail(kind: "instance" | "group", name: string, state: NotifyState): void {
     this.alerter?.alert({ kind, name, state });
+  }
+
+  /** A `VS …` / `RS …` line to notify_fifo and lvs_notify_fifo. */
+  lvs(line: string): void {
+    this.fifos.lvs(line);
+  }
+
+  /** A real-server or virtual-server mail (the IPVS side decides whether one is due). */
+  alert(e: AlertEvent): void {
+    this.alerter?.alert(e);
   }
 
   startScript(

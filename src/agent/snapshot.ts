@@ -18,6 +18,7 @@ import {
   type StatusInstance,
   type StatusSyncGroup,
   type StatusTracker,
+  type StatusVirtualServer,
 } from "./status-types.ts";
 import type { TrackView } from "./tracking.ts";
 
@@ -34,6 +35,8 @@ export interface SnapshotMeta {
   readonly maintenance: boolean;
   /** The wall-clock time of a monotonic instant (the agent's clock, `io.nowMs()`). */
   readonly wallOf: (monoMs: number) => Date;
+  /** The IPVS side's virtual servers (absent: none configured or no IPVS). */
+  readonly virtualServers?: readonly StatusVirtualServer[];
 }
 
 /** The part of the agent a snapshot reads (an interface, so tests may hand in less). */
@@ -82,7 +85,7 @@ export function snapshot(agent: SnapshotSource, meta: SnapshotMeta): StatusDoc {
     },
     instances: running.map((r) => instance(r, agent.trackers(r), iso)),
     sync_groups: syncGroups(agent, running),
-    virtual_servers: [],
+    virtual_servers: meta.virtualServers ?? [],
   };
 }
 

@@ -90,6 +90,63 @@ export interface StatusDoc {
   readonly config: { readonly file: string; readonly loaded: string; readonly reloads: number };
   readonly instances: readonly StatusInstance[];
   readonly sync_groups: readonly StatusSyncGroup[];
-  /** IPVS virtual and real servers (issue 6); empty until then. */
-  readonly virtual_servers: readonly unknown[];
+  /** IPVS virtual servers with their real servers, as configured and as the kernel holds them. */
+  readonly virtual_servers: readonly StatusVirtualServer[];
+}
+
+/** The kernel's traffic counters of a service or destination (ipvsadm --stats). */
+export interface StatusIpvsCounters {
+  readonly connections: number;
+  readonly packets_in: number;
+  readonly packets_out: number;
+  readonly bytes_in: number;
+  readonly bytes_out: number;
+  /** Destinations only: connections now established, and the others (ipvsadm -Ln). */
+  readonly active_connections?: number;
+  readonly inactive_connections?: number;
+}
+
+export interface StatusChecker {
+  /** The checker keyword: TCP_CHECK, HTTP_GET, MISC_CHECK… */
+  readonly type: string;
+  readonly state: "up" | "down";
+  /** Probes started so far. */
+  readonly attempts: number;
+  readonly last_result?: "success" | "failure";
+  readonly last_reason?: string;
+  readonly last_latency_ms?: number;
+  readonly last_check?: string;
+}
+
+export interface StatusRealServer {
+  readonly address: string;
+  readonly port: number;
+  /** The verdict of its checkers (every one up). */
+  readonly alive: boolean;
+  /** The weight it has now (misc_dynamic may move it) and the configured one. */
+  readonly weight: number;
+  readonly configured_weight: number;
+  /** The weight the kernel holds for it; absent when it is not in the kernel's table. */
+  readonly kernel_weight?: number;
+  readonly checkers: readonly StatusChecker[];
+  readonly counters?: StatusIpvsCounters;
+}
+
+export interface StatusVirtualServer {
+  /** "192.0.2.1:80/TCP", "fwmark 7" or "group NAME": how logs and events name it. */
+  readonly name: string;
+  readonly address?: string;
+  readonly port?: number;
+  readonly protocol?: "TCP" | "UDP" | "SCTP";
+  readonly fwmark?: number;
+  readonly group?: string;
+  readonly scheduler: string;
+  readonly forwarding: "NAT" | "DR" | "TUN";
+  /** Live weight ≥ quorum (always true without a quorum setting). */
+  readonly quorum_up: boolean;
+  /** The sorry server is in the kernel's table in place of the real servers. */
+  readonly sorry_server_active: boolean;
+  readonly real_servers: readonly StatusRealServer[];
+  /** Summed over the kernel services this virtual server is programmed as. */
+  readonly counters?: StatusIpvsCounters;
 }

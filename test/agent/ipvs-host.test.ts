@@ -32,6 +32,8 @@ class Fake implements IpvsHostIo {
   ops: Op[] = [];
   /** "host:port" → pass or fail; absent = pass. */
   readonly failing = new Set<string>();
+  /** MISC targets whose script exits with a misc_dynamic weight. */
+  readonly weights = new Map<string, number>();
   readonly probes: string[] = [];
   private timer: { atMs: number; fn: () => void } | undefined;
   readonly lines: string[] = [];
@@ -54,7 +56,12 @@ class Fake implements IpvsHostIo {
   probe(p: ProbeSpec) {
     const target = p.kind === "MISC" ? p.why : `${p.spec.host}:${p.spec.port}`;
     this.probes.push(target);
-    return Promise.resolve({ ok: !this.failing.has(target), latencyMs: 1 });
+    const weight = this.weights.get(target);
+    return Promise.resolve({
+      ok: !this.failing.has(target),
+      latencyMs: 1,
+      ...(weight !== undefined ? { weight } : {}),
+    });
   }
   random(): number {
     return 0;
@@ -112,6 +119,77 @@ function host(m: Model, f: Fake, events: RsEvent[] = [], quorum: QuorumEvent[] =
   });
 }
 
+const DYNAMIC = `
+virtual_server 192.0.2.1 80 {
+  delay_loop 5
+  lb_algo wrr
+  lb_kind NAT
+  protocol TCP
+  omega
+  quorum 2
+  quorum_down /bin/true
+  real_server 198.51.100.1 80 {
+    weight 3
+    MISC_CHECK {
+      misc_path "/bin/true one"
+      misc_dynamic
+    }
+  }
+  real_server 198.51.100.2 80 {
+    weight 1
+    TCP_CHECK {
+      connect_timeout 3
+    }
+  }
+}
+`;
+
+describe("IpvsHost: misc_dynamic weights and omega", () => {
+  test("a dynamic exit status sets the weight with one edit; status 0 puts it back", async () => {
+    const m = model(DYNAMIC);
+    const f = new Fake();
+    const h = host(m, f);
+    h.start();
+    await f.advance(1000);
+    expect(f.dests("192.0.2.1")).toEqual(["198.51.100.1:80/3", "198.51.100.2:80/1"]);
+    const misc = f.probes.find((p) => p.startsWith("MISC_CHECK")) ?? "";
+    expect(misc).toContain("198.51.100.1");
+    f.weights.set(misc, 7);
+    f.ops = [];
+    await f.advance(6000);
+    expect(
+      f.ops.map((o) => `${o.op} ${"dest" in o ? `${o.dest.addr}/${o.dest.weight}` : ""}`),
+    ).toEqual(["edit-dest 198.51.100.1/7"]);
+    expect(h.health().find((x) => x.rs === "198.51.100.1:80")?.weight).toBe(7);
+    expect(f.lines).toContain(
+      "Changing weight from 3 to 7 for service [198.51.100.1]:tcp:80 of VS [192.0.2.1]:tcp:80",
+    );
+    f.weights.delete(misc);
+    f.ops = [];
+    await f.advance(11_000);
+    expect(f.ops.map((o) => ("dest" in o ? o.dest.weight : -1))).toEqual([3]);
+  });
+
+  test("stop: an omega VS runs its live servers' notify_down and quorum_down, marked stopping", async () => {
+    const m = model(DYNAMIC);
+    const f = new Fake();
+    const ev: RsEvent[] = [];
+    const q: QuorumEvent[] = [];
+    const h = host(m, f, ev, q);
+    h.start();
+    await f.advance(1000);
+    h.stop();
+    expect(ev.map((e) => `${e.type} ${e.rs} ${e.stopping}`)).toEqual([
+      "notify_down 198.51.100.1:80 true",
+      "notify_down 198.51.100.2:80 true",
+    ]);
+    expect(q.map((e) => `${e.type} ${e.vs} ${e.stopping}`)).toEqual([
+      "quorum_down 192.0.2.1:80/TCP true",
+    ]);
+    expect(f.kernel.services).toEqual([]);
+  });
+});
+
 describe("IpvsHost with a fake kernel", () => {
   test("start adopts an equal table with zero ops", () => {
     const m = model(TWO_RS());
@@ -159,6 +237,7 @@ describe("IpvsHost with a fake kernel", () => {
         rs: "198.51.100.2:80",
         vsIndex: 0,
         rsIndex: 1,
+        checker: "TCP_CHECK",
       },
     ]);
     expect(f.lines).toContain("TCP_CHECK on service [198.51.100.2]:tcp:80 failed.");

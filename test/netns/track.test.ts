@@ -238,7 +238,7 @@ describe.skipIf(why !== undefined)(
         };
         const backup = await mail("[h1] VRRP Instance VI_1 - Entering BACKUP state");
         expect(backup.commands.slice(0, 3)).toEqual([
-          "HELO " + backup.commands[0]?.slice(5),
+          `HELO ${backup.commands[0]?.slice(5)}`,
           "MAIL FROM:<agent@example.org>",
           "RCPT TO:<ops@example.org>",
         ]);

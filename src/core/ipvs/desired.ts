@@ -44,6 +44,8 @@ export interface QuorumEvent {
   readonly init: boolean;
   readonly weightSum: number;
   readonly threshold: number;
+  /** Reported while shutting down (only for omega virtual servers). */
+  readonly stopping?: boolean;
 }
 
 export interface DesiredOptions {
@@ -56,6 +58,11 @@ export interface DesiredOptions {
   readonly haSuspend?: "freeze" | "withdraw";
   /** Shutting down: empty table; omega VSs with quorum up report quorum_down. */
   readonly stopping?: boolean;
+  /**
+   * A real server's current weight when something other than the config set it
+   * (MISC_CHECK misc_dynamic, check_misc.c update_svr_wgt); it counts toward quorum too.
+   */
+  readonly weightOf?: (vs: VsInput, rs: RsInput) => number | undefined;
 }
 
 export interface DesiredResult {
@@ -93,16 +100,18 @@ export function desiredTable(
     };
     const alive: Record<string, boolean> = {};
     for (const rs of vs.real_server) alive[rsId(rs)] = verdict(rs);
-    const q = evalQuorum(vs, alive, held, id, notes);
+    const weight = (rs: RsInput): number => opts.weightOf?.(vs, rs) ?? rs.weight;
+    const q = evalQuorum(vs, alive, held, id, notes, weight);
     if (opts.stopping) {
       // ipwrapper.c update_vs_notifies(stopping): only omega runs the down notifiers.
-      if (vs.omega && q.up) events.push({ ...q.event, type: "quorum_down", init: false });
+      if (vs.omega && q.up)
+        events.push({ ...q.event, type: "quorum_down", init: false, stopping: true });
       continue;
     }
     if (q.changed) events.push(q.event);
     next[id] = { quorumUp: q.up, alive };
     if (suspended && opts.haSuspend === "withdraw") continue;
-    const dests = vsDests(vs, alive, q.up);
+    const dests = vsDests(vs, alive, q.up, weight);
     for (const s of expandVs(model, vs, notes)) services.push({ ...s, dests: dests(s) });
   }
   return { table: sortTable(services), quorum: { vs: next }, events, notes };
@@ -160,6 +169,7 @@ function evalQuorum(
   held: VsState | undefined,
   id: string,
   notes: string[],
+  weight: (rs: RsInput) => number,
 ): QuorumEval {
   const total = vs.real_server.reduce((n, rs) => n + rs.weight, 0);
   let quorum = vs.quorum;
@@ -168,7 +178,7 @@ function evalQuorum(
     quorum = total;
   }
   const hysteresis = vs.hysteresis >= quorum ? Math.max(0, quorum - 1) : vs.hysteresis;
-  const sum = vs.real_server.reduce((n, rs) => n + (alive[rsId(rs)] ? rs.weight : 0), 0);
+  const sum = vs.real_server.reduce((n, rs) => n + (alive[rsId(rs)] ? weight(rs) : 0), 0);
   const mk = (type: QuorumEvent["type"], init: boolean, threshold: number): QuorumEvent => ({
     type,
     vs: id,
@@ -208,6 +218,7 @@ function vsDests(
   vs: VsInput,
   alive: Record<string, boolean>,
   quorumUp: boolean,
+  weight: (rs: RsInput) => number,
 ): (s: Service) => Dest[] {
   const sorryOn = vs.sorry_server !== undefined && !quorumUp;
   return (s) => {
@@ -216,7 +227,7 @@ function vsDests(
       const up = alive[rsId(rs)] ?? false;
       if (up && sorryOn) continue;
       if (!up && !rs.inhibit_on_failure) continue;
-      const d = dest(s, rs.ip, rs.port, rs.lvs_method, up ? rs.weight : 0, rs);
+      const d = dest(s, rs.ip, rs.port, rs.lvs_method, up ? weight(rs) : 0, rs);
       out.set(`${d.addr}|${d.port}`, d);
     }
     const sorry = vs.sorry_server;
