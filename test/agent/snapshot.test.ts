@@ -152,9 +152,38 @@ describe("the JSON Schema validator can fail", () => {
       /trackers\/0: must match exactly one/,
     ],
     [
-      "virtual servers before they exist",
-      (d) => d.virtual_servers.push({}),
-      /^\/virtual_servers: more than 0 items/,
+      "a virtual server without its real servers",
+      (d) =>
+        d.virtual_servers.push({
+          name: "192.0.2.1:80/TCP",
+          scheduler: "rr",
+          forwarding: "NAT",
+          quorum_up: true,
+          sorry_server_active: false,
+        }),
+      /^\/virtual_servers\/0: missing required real_servers/,
+    ],
+    [
+      "a checker state outside the enum",
+      (d) =>
+        d.virtual_servers.push({
+          name: "192.0.2.1:80/TCP",
+          scheduler: "rr",
+          forwarding: "NAT",
+          quorum_up: true,
+          sorry_server_active: false,
+          real_servers: [
+            {
+              address: "198.51.100.1",
+              port: 80,
+              alive: true,
+              weight: 1,
+              configured_weight: 1,
+              checkers: [{ type: "TCP_CHECK", state: "maybe", attempts: 1 }],
+            },
+          ],
+        }),
+      /real_servers\/0\/checkers\/0\/state: must be one of/,
     ],
     [
       "a sync group without members",
