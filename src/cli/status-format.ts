@@ -2,7 +2,12 @@
  * `agent status` without --json: the StatusDoc as a compact table for a human at a terminal.
  * Pure — the caller passes the clock reading — so the rendering is testable to the character.
  */
-import type { StatusDoc, StatusInstance } from "../agent/status-types.ts";
+import type {
+  StatusDoc,
+  StatusInstance,
+  StatusRealServer,
+  StatusVirtualServer,
+} from "../agent/status-types.ts";
 
 /** "45s", "3m12s", "2h05m", "3d04h": two units at most, the larger first. */
 export function formatDuration(ms: number): string {
@@ -51,6 +56,34 @@ function instanceRow(i: StatusInstance, nowMs: number): string[] {
   ];
 }
 
+/** "TCP_CHECK up 1.2ms", "HTTP_GET down (status 500)": each checker in a few words. */
+function checkerText(rs: StatusRealServer): string {
+  if (rs.checkers.length === 0) return "-";
+  return rs.checkers
+    .map((c) => {
+      const latency = c.last_latency_ms === undefined ? "" : ` ${c.last_latency_ms.toFixed(1)}ms`;
+      const why = c.state === "down" && c.last_reason ? ` (${c.last_reason})` : "";
+      return `${c.type} ${c.state}${latency}${why}`;
+    })
+    .join(", ");
+}
+
+function realServerRows(vs: StatusVirtualServer): string[][] {
+  const flags = [
+    vs.quorum_up ? undefined : "quorum down",
+    vs.sorry_server_active ? "sorry server active" : undefined,
+  ].filter((x): x is string => x !== undefined);
+  const head = `${vs.name} ${vs.scheduler}/${vs.forwarding}${flags.length ? ` [${flags.join(", ")}]` : ""}`;
+  if (vs.real_servers.length === 0) return [[head, "-", "-", "-", "-"]];
+  return vs.real_servers.map((rs, n) => [
+    n === 0 ? head : "",
+    `${rs.address.includes(":") ? `[${rs.address}]` : rs.address}:${rs.port}`,
+    rs.alive ? "up" : "down",
+    `${rs.kernel_weight ?? "-"}/${rs.weight}`,
+    checkerText(rs),
+  ]);
+}
+
 export function renderStatus(doc: StatusDoc, nowMs: number): string {
   const a = doc.agent;
   const c = doc.config;
@@ -75,6 +108,11 @@ export function renderStatus(doc: StatusDoc, nowMs: number): string {
     out += `\n${table(
       ["SYNC GROUP", "STATE", "MEMBERS"],
       doc.sync_groups.map((g) => [g.name, g.state, g.members.join(", ")]),
+    )}`;
+  if (doc.virtual_servers.length)
+    out += `\n${table(
+      ["VIRTUAL SERVER", "REAL SERVER", "STATE", "WEIGHT KERNEL/NOW", "CHECKERS"],
+      doc.virtual_servers.flatMap(realServerRows),
     )}`;
   return out;
 }

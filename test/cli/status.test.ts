@@ -297,6 +297,68 @@ describe("renderStatus", () => {
     );
   });
 
+  test("virtual servers: one row per real server, checkers in a few words", () => {
+    const now = Date.parse("2025-06-01T12:00:00.000Z");
+    const doc = {
+      ...fixture(now, false),
+      virtual_servers: [
+        {
+          name: "192.0.2.1:80/TCP",
+          scheduler: "wrr",
+          forwarding: "NAT" as const,
+          quorum_up: false,
+          sorry_server_active: true,
+          real_servers: [
+            {
+              address: "198.51.100.1",
+              port: 80,
+              alive: true,
+              weight: 3,
+              configured_weight: 3,
+              kernel_weight: 0,
+              checkers: [
+                { type: "TCP_CHECK", state: "up" as const, attempts: 3, last_latency_ms: 0.42 },
+              ],
+            },
+            {
+              address: "2001:db8::2",
+              port: 8080,
+              alive: false,
+              weight: 1,
+              configured_weight: 1,
+              checkers: [
+                {
+                  type: "HTTP_GET",
+                  state: "down" as const,
+                  attempts: 5,
+                  last_reason: "status 500",
+                },
+              ],
+            },
+          ],
+        },
+        {
+          name: "fwmark 7",
+          scheduler: "sh",
+          forwarding: "DR" as const,
+          quorum_up: true,
+          sorry_server_active: false,
+          real_servers: [],
+        },
+      ],
+    };
+    const text = renderStatus(doc, now);
+    expect(text.slice(text.indexOf("VIRTUAL SERVER"))).toBe(
+      [
+        "VIRTUAL SERVER                                               REAL SERVER         STATE  WEIGHT KERNEL/NOW  CHECKERS",
+        "192.0.2.1:80/TCP wrr/NAT [quorum down, sorry server active]  198.51.100.1:80     up     0/3                TCP_CHECK up 0.4ms",
+        "                                                             [2001:db8::2]:8080  down   -/1                HTTP_GET down (status 500)",
+        "fwmark 7 sh/DR                                               -                   -      -                  -",
+        "",
+      ].join("\n"),
+    );
+  });
+
   test("no instances says so", () => {
     const now = Date.parse("2025-06-01T12:00:00.000Z");
     const doc = { ...fixture(now, false), instances: [], sync_groups: [] };
