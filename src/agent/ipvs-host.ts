@@ -8,6 +8,7 @@
  * clear_services, check/ipwrapper.c) unless told to leave them.
  */
 import type { Model } from "../config/model.ts";
+import { realWeight } from "../core/check/file.ts";
 import {
   type CheckerState,
   dueChecker,
@@ -32,80 +33,26 @@ import {
 import { applyOps, diff, type Op } from "../core/ipvs/diff.ts";
 import { destKey, serviceKey, type Table } from "../core/ipvs/table.ts";
 import type { CheckProbeResult } from "../io/check-tcp.ts";
-import { buildCheckers, type CheckerDef, type ProbeSpec } from "./ipvs-checkers.ts";
+import { buildCheckers, type CheckerDef } from "./ipvs-checkers.ts";
+import { buildFileChecks, type FileCheckDef, FileChecks } from "./ipvs-file-checks.ts";
+import type {
+  IpvsHostIo,
+  IpvsHostLog,
+  IpvsHostOptions,
+  RsEvent,
+  RsHealth,
+} from "./ipvs-host-types.ts";
 import { opText, probeText } from "./ipvs-log.ts";
 
 export type { ProbeSpec } from "./ipvs-checkers.ts";
-
-/** What the host needs from the outside world; real-ipvs.ts has the real one. */
-export interface IpvsHostIo {
-  /** The kernel's IPVS table as table.ts records. */
-  readTable(): Table;
-  /** One IPVS command; throws when the kernel refuses it. */
-  apply(op: Op): void;
-  /** Arm the one timer at `atMs` (the host's clock), replacing the previous; undefined disarms. */
-  schedule(atMs: number | undefined, fn: () => void): void;
-  /** Start a probe; the promise never rejects. */
-  probe(spec: ProbeSpec): Promise<CheckProbeResult>;
-  /** A draw in [0, 1] for warmup. */
-  random(): number;
-}
-
-export interface IpvsHostLog {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
-
-/** A real server changed state: keepalived runs its notify_up / notify_down. */
-export interface RsEvent {
-  readonly type: "notify_up" | "notify_down";
-  readonly vs: string;
-  readonly rs: string;
-  readonly vsIndex: number;
-  readonly rsIndex: number;
-  /** The checker keyword whose verdict changed it (absent at stop). */
-  readonly checker?: string;
-  /** The probe's failure reason, for the SMTP alert body. */
-  readonly detail?: string;
-  /** MISC_CHECK: the script timed out rather than failed. */
-  readonly timedOut?: boolean;
-  /** Reported while shutting down (omega virtual servers only, as keepalived does). */
-  readonly stopping?: boolean;
-}
-
-export interface IpvsHostOptions {
-  /** ha_suspend: the VRRP state of an instance (default: every instance MASTER). */
-  readonly vrrpState?: (instance: string) => VrrpView;
-  readonly haSuspend?: DesiredOptions["haSuspend"];
-  readonly onRealServer?: (e: RsEvent) => void;
-  readonly onQuorum?: (e: QuorumEvent) => void;
-  /** At stop, leave the services in the kernel (keepalived removes them). */
-  readonly leaveOnStop?: boolean;
-}
-
-export interface CheckerHealth {
-  readonly key: string;
-  readonly type: string;
-  readonly up: boolean;
-  readonly attempts: number;
-  readonly lastReason?: string;
-  /** The last probe: its outcome, how long it took, when it ended (host clock). */
-  readonly lastOk?: boolean;
-  readonly lastLatencyMs?: number;
-  readonly lastAtMs?: number;
-}
-
-export interface RsHealth {
-  readonly vs: string;
-  readonly rs: string;
-  readonly vsIndex: number;
-  readonly rsIndex: number;
-  readonly up: boolean;
-  /** The weight the real server has now (configured, or set by misc_dynamic). */
-  readonly weight: number;
-  readonly checkers: readonly CheckerHealth[];
-}
+export type {
+  CheckerHealth,
+  IpvsHostIo,
+  IpvsHostLog,
+  IpvsHostOptions,
+  RsEvent,
+  RsHealth,
+} from "./ipvs-host-types.ts";
 
 interface Running {
   /** Replaced on reload when the block is unchanged (its indexes may move). */
@@ -129,6 +76,7 @@ export class IpvsHost {
   private stale = true;
   private running = false;
   private armedAt: number | undefined;
+  private files: FileChecks;
 
   constructor(
     private model: Model,
@@ -140,10 +88,20 @@ export class IpvsHost {
     const { defs, notes } = buildCheckers(model);
     for (const n of notes) log.warn(n);
     this.checkers = defs.map((def) => ({ def, state: initialChecker(def.timing) }));
+    this.files = this.fileChecks(model, new Map());
+  }
+
+  private fileChecks(model: Model, values: Map<string, number>): FileChecks {
+    const { defs, notes } = buildFileChecks(model);
+    for (const n of notes) this.log.warn(n);
+    return new FileChecks(defs, this.opts.watchFile, values, (d) => this.onFileCheck(d));
   }
 
   /** Read the kernel, program the difference, start the checkers. */
   start(): void {
+    // File checks know their verdict at once (check_file.c: has_run, no alpha): read the
+    // files before anything runs, so their first values are the start state, not events.
+    this.files.start();
     this.running = true;
     const now = this.nowMs();
     for (const c of this.checkers)
@@ -158,6 +116,7 @@ export class IpvsHost {
     this.running = false;
     this.io.schedule(undefined, () => {});
     this.armedAt = undefined;
+    this.files.stop();
     // ipwrapper.c clear_service_rs: an omega VS runs its live servers' down notifiers.
     this.eachRs((vs, rs, vi, ri) => {
       if (!vs.omega || this.alive.get(rsKey(vs, rs)) !== true) return;
@@ -190,6 +149,10 @@ export class IpvsHost {
     for (const n of notes) this.log.warn(n);
     const now = this.nowMs();
     this.model = model;
+    this.files.stop();
+    // The files' last values carry over, so re-reading an unchanged file changes nothing.
+    this.files = this.fileChecks(model, this.files.values);
+    if (this.running) this.files.start();
     this.checkers = defs.map((def) => {
       const was = old.get(def.key);
       if (was && sameTiming(was.def, def)) {
@@ -253,6 +216,15 @@ export class IpvsHost {
           ...(c.lastAtMs !== undefined ? { lastAtMs: c.lastAtMs } : {}),
         })),
       });
+      const mine = out[out.length - 1];
+      const files = this.files.of(vi, ri).map((d) => ({
+        key: d.key,
+        type: "FILE_CHECK",
+        up: this.files.status(d) !== "fault",
+        attempts: 0,
+      }));
+      if (mine && files.length)
+        out[out.length - 1] = { ...mine, checkers: [...mine.checkers, ...files] };
     });
     return out;
   }
@@ -269,16 +241,17 @@ export class IpvsHost {
   }
 
   /**
-   * misc_dynamic: each checker moves the weight by what its last exit status asked for
-   * beyond the configured weight (check_misc.c cur_weight, relative to iweight).
+   * The weight checkers set: misc_dynamic moves it by what the last exit status asked for
+   * beyond the configured weight, FILE_CHECK adds its value × weight (check_misc.c and
+   * track_file.c cur_weight, both relative to the configured iweight).
    */
   private readonly weightOf = (vs: VsInput, rs: RsInput): number | undefined => {
     const vi = this.model.virtual_server.indexOf(vs as Model["virtual_server"][number]);
     const ri = vs.real_server.indexOf(rs);
-    let w: number | undefined;
+    let delta = this.files.weightDelta(vi, ri);
     for (const c of this.checkersOf(vi, ri))
-      if (c.dynWeight !== undefined) w = (w ?? rs.weight) + c.dynWeight - rs.weight;
-    return w === undefined ? undefined : Math.max(0, w);
+      if (c.dynWeight !== undefined) delta = (delta ?? 0) + c.dynWeight - rs.weight;
+    return delta === undefined ? undefined : realWeight(rs.weight + delta);
   };
 
   private readonly vrrp = (instance: string): VrrpView =>
@@ -286,7 +259,10 @@ export class IpvsHost {
 
   /** A real server is alive when every one of its checkers is up (check_api.c failed_checkers). */
   private rsUp(vi: number, ri: number, _rs: RsInput): boolean {
-    return this.checkers.every((c) => c.def.vsIndex !== vi || c.def.rsIndex !== ri || c.state.isUp);
+    return (
+      this.checkers.every((c) => c.def.vsIndex !== vi || c.def.rsIndex !== ri || c.state.isUp) &&
+      !this.files.faulted(vi, ri)
+    );
   }
 
   private readonly healthOf = (vs: VsInput, rs: RsInput): Health => {
@@ -388,7 +364,27 @@ export class IpvsHost {
     for (const line of probeText(c.def.type, c.def.label, res, out.report === "down", changed))
       this.log.info(line);
     const weightMoved = this.noteWeight(c, res, out.state.isUp);
-    const { vsIndex: vi, rsIndex: ri } = c.def;
+    this.afterVerdict(c.def.vsIndex, c.def.rsIndex, changed, weightMoved, {
+      checker: c.def.type,
+      ...(res.reason !== undefined && !res.ok ? { detail: res.reason } : {}),
+      ...(res.reason === "timed out" && c.def.type === "MISC_CHECK" ? { timedOut: true } : {}),
+    });
+  }
+
+  /** A track_file value changed a FILE_CHECK's status (a fault, or a weight change). */
+  private onFileCheck(d: FileCheckDef): void {
+    if (!this.running) return;
+    this.afterVerdict(d.vsIndex, d.rsIndex, true, true, { checker: "FILE_CHECK" });
+  }
+
+  /** Tell the hooks when the real server's aggregate verdict flipped; program the change. */
+  private afterVerdict(
+    vi: number,
+    ri: number,
+    changed: boolean,
+    weightMoved: boolean,
+    why: Pick<RsEvent, "checker" | "detail" | "timedOut">,
+  ): void {
     const vs = this.model.virtual_server[vi];
     const rs = vs?.real_server[ri];
     if (!vs || !rs) return;
@@ -404,9 +400,7 @@ export class IpvsHost {
       rs: rsId(rs),
       vsIndex: vi,
       rsIndex: ri,
-      checker: c.def.type,
-      ...(res.reason !== undefined && !res.ok ? { detail: res.reason } : {}),
-      ...(res.reason === "timed out" && c.def.type === "MISC_CHECK" ? { timedOut: true } : {}),
+      ...why,
     });
     this.reconcile();
   }

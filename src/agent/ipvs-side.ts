@@ -12,6 +12,7 @@ import type { VrrpView } from "../core/ipvs/desired.ts";
 import type { IpvsTimeouts } from "../core/ipvs/types.ts";
 import { Ipvs, IpvsError } from "../io/ipvs.ts";
 import type { ScriptRunner } from "../io/script-runner.ts";
+import type { WatchFile } from "./ipvs-file-checks.ts";
 import { IpvsHost } from "./ipvs-host.ts";
 import { type IpvsNotifyIo, ipvsNotifier } from "./ipvs-notify.ts";
 import { type CounterView, ipvsStatus } from "./ipvs-status.ts";
@@ -24,7 +25,10 @@ export interface IpvsSideDeps {
   /** The VRRP state of an instance, for ha_suspend. */
   readonly vrrpState: (instance: string) => VrrpView;
   /** Scripts (MISC_CHECK, notify_up/down, quorum_up/down), FIFO lines and mail. */
-  readonly hooks: () => IpvsNotifyIo & { readonly runner: ScriptRunner };
+  readonly hooks: () => IpvsNotifyIo & {
+    readonly runner: ScriptRunner;
+    readonly watchFile: WatchFile;
+  };
   /** Read the kernel's traffic counters (absent: status shows none). */
   readonly counters?: (ipvs: Ipvs) => CounterView;
   /** Open the kernel's IPVS family (tests hand in a fake). */
@@ -158,6 +162,7 @@ export class IpvsSide {
       vrrpState: d.vrrpState,
       onRealServer: notifier.onRealServer,
       onQuorum: notifier.onQuorum,
+      watchFile: (path, init, onValue) => d.hooks().watchFile(path, init, onValue),
     });
   }
 

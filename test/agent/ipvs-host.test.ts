@@ -54,7 +54,8 @@ class Fake implements IpvsHostIo {
     this.timer = atMs === undefined ? undefined : { atMs, fn };
   }
   probe(p: ProbeSpec) {
-    const target = p.kind === "MISC" ? p.why : `${p.spec.host}:${p.spec.port}`;
+    const target =
+      p.kind === "MISC" ? p.why : `${p.spec.host}:${"port" in p.spec ? p.spec.port : 0}`;
     this.probes.push(target);
     const weight = this.weights.get(target);
     return Promise.resolve({
@@ -143,6 +144,115 @@ virtual_server 192.0.2.1 80 {
   }
 }
 `;
+
+const FILES = `
+track_file tf_weight {
+  file /run/weight
+  weight 3
+}
+track_file tf_drain {
+  file /run/drain
+}
+virtual_server 192.0.2.1 80 {
+  lb_algo wrr
+  lb_kind NAT
+  protocol TCP
+  real_server 198.51.100.1 80 {
+    weight 10
+    FILE_CHECK {
+      track_file tf_weight
+    }
+  }
+  real_server 198.51.100.2 80 {
+    weight 5
+    FILE_CHECK {
+      track_file tf_drain
+      weight 0
+    }
+  }
+}
+`;
+
+/** A stand-in for the inotify watcher: the test sets values, callbacks fire at once. */
+class Files {
+  readonly values = new Map<string, number>();
+  private readonly subs = new Map<string, (v: number | undefined) => void>();
+  readonly watch = (path: string, _init: unknown, onValue: (v: number | undefined) => void) => {
+    this.subs.set(path, onValue);
+    onValue(this.values.get(path) ?? 0);
+    return { stop: () => this.subs.delete(path) };
+  };
+  set(path: string, v: number): void {
+    this.values.set(path, v);
+    this.subs.get(path)?.(v);
+  }
+}
+
+describe("IpvsHost: FILE_CHECK", () => {
+  function setup(files: Files) {
+    const f = new Fake();
+    const ev: RsEvent[] = [];
+    const h = new IpvsHost(model(FILES), f, f.log, () => f.nowMs, {
+      onRealServer: (e) => ev.push(e),
+      watchFile: files.watch,
+    });
+    return { f, ev, h };
+  }
+
+  test("a value moves the weight (value × weight added) with one edit", () => {
+    const files = new Files();
+    const { f, h } = setup(files);
+    h.start();
+    expect(f.dests("192.0.2.1")).toEqual(["198.51.100.1:80/10", "198.51.100.2:80/5"]);
+    f.ops = [];
+    files.set("/run/weight", 2);
+    expect(
+      f.ops.map((o) => `${o.op} ${"dest" in o ? `${o.dest.addr}/${o.dest.weight}` : ""}`),
+    ).toEqual(["edit-dest 198.51.100.1/16"]);
+    files.set("/run/weight", -5); // 10 − 15 < 0: weight 0, still up
+    expect(f.dests("192.0.2.1")).toEqual(["198.51.100.1:80/0", "198.51.100.2:80/5"]);
+    expect(h.health().find((x) => x.rs === "198.51.100.1:80")?.up).toBe(true);
+  });
+
+  test("weight 0: a non-zero value is a fault — removed, notify_down; zero brings it back", () => {
+    const files = new Files();
+    const { f, ev, h } = setup(files);
+    h.start();
+    files.set("/run/drain", 1);
+    expect(f.dests("192.0.2.1")).toEqual(["198.51.100.1:80/10"]);
+    expect(ev.map((e) => `${e.type} ${e.rs} ${e.checker}`)).toEqual([
+      "notify_down 198.51.100.2:80 FILE_CHECK",
+    ]);
+    const rs2 = h.health().find((x) => x.rs === "198.51.100.2:80");
+    expect(rs2?.checkers).toEqual([
+      { key: expect.any(String), type: "FILE_CHECK", up: false, attempts: 0 },
+    ]);
+    files.set("/run/drain", 0);
+    expect(f.dests("192.0.2.1")).toEqual(["198.51.100.1:80/10", "198.51.100.2:80/5"]);
+    expect(ev.at(-1)?.type).toBe("notify_up");
+  });
+
+  test("a file already faulted at start: the server is never added, and no event fires", () => {
+    const files = new Files();
+    files.values.set("/run/drain", 7);
+    const { f, ev, h } = setup(files);
+    h.start();
+    expect(f.dests("192.0.2.1")).toEqual(["198.51.100.1:80/10"]);
+    expect(ev).toEqual([]);
+  });
+
+  test("a reload of the same config re-reads the files and changes nothing", () => {
+    const files = new Files();
+    files.values.set("/run/weight", 4);
+    const { f, ev, h } = setup(files);
+    h.start();
+    f.ops = [];
+    h.reload(model(FILES));
+    expect(f.ops).toEqual([]);
+    expect(ev).toEqual([]);
+    expect(f.dests("192.0.2.1")).toEqual(["198.51.100.1:80/22", "198.51.100.2:80/5"]);
+  });
+});
 
 describe("IpvsHost: misc_dynamic weights and omega", () => {
   test("a dynamic exit status sets the weight with one edit; status 0 puts it back", async () => {

@@ -129,6 +129,7 @@ function side(
         ),
       lvs: (line: string) => heard.lines.push(line),
       alert: (e: AlertEvent) => heard.mails.push(e),
+      watchFile: () => ({ stop() {} }),
     }),
     open: () => {
       if (k === "none") throw new IpvsError("E_NO_IPVS", "this kernel has no IPVS (CONFIG_IP_VS)");
