@@ -16,6 +16,7 @@ import type { WatchFile } from "./ipvs-file-checks.ts";
 import { IpvsHost } from "./ipvs-host.ts";
 import { type IpvsNotifyIo, ipvsNotifier } from "./ipvs-notify.ts";
 import { type CounterView, ipvsStatus } from "./ipvs-status.ts";
+import { SyncDaemons, syncdOf } from "./ipvs-syncd.ts";
 import { RealIpvsHostIo } from "./real-ipvs.ts";
 import type { StatusVirtualServer } from "./status-types.ts";
 
@@ -50,6 +51,7 @@ export class IpvsSide {
   /** The kernel's timeouts before we changed them, to put back at stop. */
   private savedTimeouts: IpvsTimeouts | undefined;
   private unavailable = false;
+  private daemons: SyncDaemons | undefined;
   private started = false;
 
   constructor(
@@ -60,35 +62,55 @@ export class IpvsSide {
   /** Open the kernel and program it, if the configuration has virtual servers. */
   start(): void {
     this.started = true;
-    if (this.model.virtual_server.length === 0) return;
-    if (!this.openKernel()) return;
-    const g = this.model.global_defs as { lvs_flush?: boolean };
-    if (g.lvs_flush) this.guard("flush the IPVS table (lvs_flush)", (k) => k.flush());
-    this.applyTimeouts(this.model);
-    this.host = this.makeHost(this.model);
-    this.host.start();
+    this.ensure();
   }
 
   /** A new configuration: carried checkers, a minimal diff, timeouts set or put back. */
   reload(m: Model): void {
     this.model = m;
     if (!this.started) return;
-    if (!this.host) {
-      this.start();
-      return;
+    if (this.host) {
+      this.applyTimeouts(m);
+      this.host.reload(m);
     }
-    this.applyTimeouts(m);
-    this.host.reload(m);
+    this.ensure();
   }
 
-  /** A VRRP instance changed state: ha_suspend services may follow. */
+  /** A VRRP instance changed state: ha_suspend services and the sync daemon follow. */
   vrrpChanged(): void {
     if (this.model.virtual_server.some((vs) => vs.ha_suspend)) this.host?.reconcile();
+    this.daemons?.apply(this.daemons.wanted(this.deps.vrrpState));
+  }
+
+  /** Whatever the configuration needs and is not running yet: the host, the sync daemons. */
+  private ensure(): void {
+    const m = this.model;
+    const syncd = syncdOf(m);
+    if (m.virtual_server.length === 0 && !syncd && !this.daemons) return;
+    if (!this.openKernel()) return;
+    if (m.virtual_server.length > 0 && !this.host) {
+      const g = m.global_defs as { lvs_flush?: boolean };
+      if (g.lvs_flush) this.guard("flush the IPVS table (lvs_flush)", (k) => k.flush());
+      this.applyTimeouts(m);
+      this.host = this.makeHost(m);
+      this.host.start();
+    }
+    const k = this.kernel;
+    if (!syncd || !k) {
+      this.daemons?.stopAll();
+      this.daemons = undefined;
+      return;
+    }
+    if (this.daemons) this.daemons.reconfigure(syncd);
+    else this.daemons = new SyncDaemons(syncd, k, this.deps.log);
+    this.daemons.apply(this.daemons.wanted(this.deps.vrrpState));
   }
 
   /** Remove our services (unless lvs_flush_on_stop says flush), restore timeouts, close. */
   stop(): void {
     this.started = false;
+    this.daemons?.stopAll();
+    this.daemons = undefined;
     const flush = (this.model.global_defs as { lvs_flush_on_stop?: { VS?: boolean } })
       .lvs_flush_on_stop;
     this.host?.stop();
@@ -135,11 +157,18 @@ export class IpvsSide {
     } catch (e) {
       this.unavailable = true;
       const no = e instanceof IpvsError && e.code === "E_NO_IPVS";
-      this.deps.log.error(
-        `${no ? "" : "cannot open IPVS: "}${errText(e)}; the ${this.model.virtual_server.length} virtual server(s) are not programmed and their checkers do not run`,
-      );
+      this.deps.log.error(`${no ? "" : "cannot open IPVS: "}${errText(e)}; ${this.whatIsLost()}`);
       return false;
     }
+  }
+
+  private whatIsLost(): string {
+    const n = this.model.virtual_server.length;
+    const vs = n
+      ? `the ${n} virtual server(s) are not programmed and their checkers do not run`
+      : "";
+    const sd = syncdOf(this.model) ? "the IPVS sync daemon does not run" : "";
+    return [vs, sd].filter((x) => x !== "").join("; ");
   }
 
   private makeHost(m: Model): IpvsHost {

@@ -11,7 +11,13 @@ import { IpvsSide } from "../../src/agent/ipvs-side.ts";
 import type { ScriptCommand } from "../../src/config/lines/shell.ts";
 import { loadText } from "../../src/config/load.ts";
 import type { Model } from "../../src/config/model.ts";
-import type { IpvsDest, IpvsService, IpvsTimeouts, ServiceKey } from "../../src/core/ipvs/types.ts";
+import type {
+  IpvsDaemon,
+  IpvsDest,
+  IpvsService,
+  IpvsTimeouts,
+  ServiceKey,
+} from "../../src/core/ipvs/types.ts";
 import type { AlertEvent } from "../../src/core/notify/format.ts";
 import { alertText } from "../../src/core/notify/format.ts";
 import type { Ipvs } from "../../src/io/ipvs.ts";
@@ -87,6 +93,12 @@ class FakeKernel {
     close: () => {
       this.closed = true;
     },
+    startDaemon: (d: IpvsDaemon) => {
+      this.calls.push(`startDaemon ${d.state} ${d.mcastIfn} id ${d.syncId}`);
+    },
+    stopDaemon: (state: string, syncId: number) => {
+      this.calls.push(`stopDaemon ${state} id ${syncId}`);
+    },
   };
   get ipvs(): Ipvs {
     // Only the methods IpvsSide and RealIpvsHostIo call; Ipvs's constructor opens a socket.
@@ -110,6 +122,7 @@ function side(
   m: Model,
   k: FakeKernel | "none",
   heard: Heard,
+  vrrp: () => "MASTER" | "other" = () => "MASTER",
   runner = new ScriptRunner({ log: QUIET }),
 ) {
   const log = {
@@ -120,7 +133,7 @@ function side(
   return new IpvsSide(m, {
     log: log as unknown as ConstructorParameters<typeof IpvsSide>[1]["log"],
     nowMs: () => performance.now(),
-    vrrpState: () => "MASTER",
+    vrrpState: vrrp,
     hooks: () => ({
       runner,
       runScript: (cmd: ScriptCommand, args: readonly string[], why: string) =>
@@ -220,6 +233,58 @@ describe("IpvsSide: LVS globals", () => {
     s.start();
     s.stop();
     expect(heard.log).toEqual([]);
+  });
+});
+
+describe("IpvsSide: lvs_sync_daemon", () => {
+  const SYNCD = (extra: string) => `
+global_defs {
+  lvs_sync_daemon eth0 ${extra}
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  virtual_ipaddress {
+    192.0.2.10/24
+  }
+}
+`;
+
+  test("tied to an instance: backup daemon, master daemon on MASTER, back, stopped at exit", () => {
+    const k = new FakeKernel();
+    let state: "MASTER" | "other" = "other";
+    const s = side(model(SYNCD("VI_1 id 7")), k, fresh(), () => state);
+    s.start();
+    expect(k.calls).toEqual(["startDaemon backup eth0 id 7"]);
+    state = "MASTER";
+    s.vrrpChanged();
+    expect(k.calls.slice(1)).toEqual(["stopDaemon backup id 7", "startDaemon master eth0 id 7"]);
+    s.vrrpChanged(); // no change: nothing sent
+    expect(k.calls.length).toBe(3);
+    state = "other";
+    s.vrrpChanged();
+    expect(k.calls.slice(3)).toEqual(["stopDaemon master id 7", "startDaemon backup eth0 id 7"]);
+    s.stop();
+    expect(k.calls.slice(5)).toEqual(["stopDaemon backup id 7"]);
+  });
+
+  test("without an instance both daemons run; a reload that changes the id restarts them", () => {
+    const k = new FakeKernel();
+    const s = side(model(SYNCD("")), k, fresh());
+    s.start();
+    expect(k.calls).toEqual(["startDaemon master eth0 id 0", "startDaemon backup eth0 id 0"]);
+    s.reload(model(SYNCD("")));
+    expect(k.calls.length).toBe(2);
+    s.reload(model(SYNCD("id 3")));
+    expect(k.calls.slice(2)).toEqual([
+      "stopDaemon master id 0",
+      "stopDaemon backup id 0",
+      "startDaemon master eth0 id 3",
+      "startDaemon backup eth0 id 3",
+    ]);
+    s.reload(model("global_defs {\n  router_id r\n}\n"));
+    expect(k.calls.slice(6)).toEqual(["stopDaemon master id 3", "stopDaemon backup id 3"]);
   });
 });
 
