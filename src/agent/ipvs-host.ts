@@ -16,12 +16,14 @@ import {
   nextDeadline,
   resultChecker,
   startChecker,
+  suspendedChecker,
 } from "../core/check/machine.ts";
 import {
   type DesiredOptions,
   desiredTable,
   type Health,
   INITIAL_QUORUM_STATE,
+  isSuspended,
   type QuorumEvent,
   type QuorumState,
   type RsInput,
@@ -337,7 +339,16 @@ export class IpvsHost {
   private onTimer(): void {
     if (!this.running) return;
     const now = this.nowMs();
+    const suspended = new Set(
+      this.model.virtual_server.flatMap((vs, vi) =>
+        isSuspended(this.model, vs, this.vrrp) ? [vi] : [],
+      ),
+    );
     for (const c of this.checkers) {
+      if (suspended.has(c.def.vsIndex)) {
+        c.state = suspendedChecker(c.def.timing, c.state, now);
+        continue;
+      }
       const out = dueChecker(c.state, now);
       c.state = out.state;
       if (out.probe === undefined) continue;

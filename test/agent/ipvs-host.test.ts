@@ -505,6 +505,38 @@ ${TWO_RS("ha_suspend")}`;
     h.reconcile();
     expect(f.dests("192.0.2.1")).toEqual(["198.51.100.1:80/1", "198.51.100.2:80/1"]);
   });
+
+  test("ha_suspend freeze (keepalived's): no probe while BACKUP, verdicts held, probes resume on MASTER", async () => {
+    const conf = `
+vrrp_instance VI {
+  interface lo
+  virtual_router_id 51
+  priority 100
+  virtual_ipaddress {
+    192.0.2.1/32
+  }
+}
+${TWO_RS("ha_suspend")}`;
+    const f = new Fake();
+    let state: "MASTER" | "other" = "other";
+    const ev: RsEvent[] = [];
+    const h = new IpvsHost(model(conf), f, f.log, () => f.nowMs, {
+      vrrpState: () => state,
+      onRealServer: (e) => ev.push(e),
+    });
+    h.start();
+    // Frozen: the service stays programmed with the held (initial) verdicts.
+    expect(f.dests("192.0.2.1")).toEqual(["198.51.100.1:80/1", "198.51.100.2:80/1"]);
+    f.failing.add("198.51.100.2:80");
+    await f.advance(30_000);
+    expect(f.probes).toEqual([]);
+    expect(ev).toEqual([]);
+    state = "MASTER";
+    h.reconcile();
+    await f.advance(36_000);
+    expect(f.probes.length).toBeGreaterThan(0);
+    expect(ev.map((e) => `${e.type} ${e.rs}`)).toEqual(["notify_down 198.51.100.2:80"]);
+  });
 });
 
 async function listen(port = 0): Promise<Server> {

@@ -171,6 +171,20 @@ export function dueChecker(state: CheckerState, nowMs: number): CheckerOutput {
   };
 }
 
+/**
+ * The timer fired while the checker is suspended (ha_suspend with the virtual server's
+ * address not on this host): no probe, the verdict and retry count held, the next look
+ * one delay_loop later (check_tcp.c tcp_connect_thread: a disabled checker reschedules).
+ */
+export function suspendedChecker(
+  timing: CheckerTiming,
+  state: CheckerState,
+  nowMs: number,
+): CheckerState {
+  if (state.phase !== "waiting" || state.dueMs === null || nowMs < state.dueMs) return state;
+  return { ...state, dueMs: nowMs + timing.delayLoopMs };
+}
+
 /** The running probe finished (`ok` is its pass/fail as the checker kind defines it). */
 export function resultChecker(
   timing: CheckerTiming,

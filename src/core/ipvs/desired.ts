@@ -124,7 +124,7 @@ export function desiredTable(
  * (its address is static, or absent, which we cannot see from here); fwmark services
  * cannot use ha_suspend (check_data.c clears it).
  */
-function isSuspended(model: IpvsInput, vs: VsInput, vrrp: (i: string) => VrrpView): boolean {
+export function isSuspended(model: IpvsInput, vs: VsInput, vrrp: (i: string) => VrrpView): boolean {
   if (!vs.ha_suspend || vs.fwmark !== undefined) return false;
   const addrs = vsAddresses(model, vs);
   const owners = Object.entries(model.vrrp_instance ?? {}).filter(([, inst]) =>
