@@ -113,6 +113,18 @@ virtual_server 192.0.2.1 80 {
 }
 `;
 
+/** A VS whose address is VI's VIP, with ha_suspend. */
+const HA_SUSPEND = `
+vrrp_instance VI {
+  interface lo
+  virtual_router_id 51
+  priority 100
+  virtual_ipaddress {
+    192.0.2.1/32
+  }
+}
+${TWO_RS("ha_suspend")}`;
+
 function host(m: Model, f: Fake, events: RsEvent[] = [], quorum: QuorumEvent[] = []) {
   return new IpvsHost(m, f, f.log, () => f.nowMs, {
     onRealServer: (e) => events.push(e),
@@ -482,16 +494,7 @@ describe("IpvsHost with a fake kernel", () => {
   });
 
   test("ha_suspend withdraw: the service follows the owning VRRP instance", () => {
-    const conf = `
-vrrp_instance VI {
-  interface lo
-  virtual_router_id 51
-  priority 100
-  virtual_ipaddress {
-    192.0.2.1/32
-  }
-}
-${TWO_RS("ha_suspend")}`;
+    const conf = HA_SUSPEND;
     const m = model(conf);
     const f = new Fake();
     let state: "MASTER" | "other" = "other";
@@ -507,16 +510,7 @@ ${TWO_RS("ha_suspend")}`;
   });
 
   test("ha_suspend freeze (keepalived's): no probe while BACKUP, verdicts held, probes resume on MASTER", async () => {
-    const conf = `
-vrrp_instance VI {
-  interface lo
-  virtual_router_id 51
-  priority 100
-  virtual_ipaddress {
-    192.0.2.1/32
-  }
-}
-${TWO_RS("ha_suspend")}`;
+    const conf = HA_SUSPEND;
     const f = new Fake();
     let state: "MASTER" | "other" = "other";
     const ev: RsEvent[] = [];
