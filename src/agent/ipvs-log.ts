@@ -40,7 +40,19 @@ export function probeText(
           ? `TCP connection to ${label} timeout.`
           : `TCP connection to ${label} failed.`,
     );
-  else if (type === "MISC_CHECK") {
+  else if (type === "UDP_CHECK" || type === "PING_CHECK") {
+    // check_udp.c / check_ping.c: a success line on every passing probe.
+    if (res.ok)
+      out.push(`${type === "UDP_CHECK" ? "UDP" : "ICMP"} connection to ${label} success.`);
+    else if (changed) out.push(`${type} to ${label} failed${reasonOf(res)}.`);
+  } else if (type === "SMTP_CHECK") {
+    if (changed)
+      out.push(
+        res.ok
+          ? `Remote SMTP server ${label} succeed on service.`
+          : `SMTP_CHECK to ${label} failed${reasonOf(res)}.`,
+      );
+  } else if (type === "MISC_CHECK") {
     if (changed) out.push(`Misc check for [${label}] ${res.ok ? "succeeded" : "failed"}.`);
   } else if (type === "HTTP_GET" || type === "SSL_GET") {
     if (changed && res.ok) out.push(`Remote Web server ${label} succeed on service.`);

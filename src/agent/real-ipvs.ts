@@ -6,9 +6,13 @@ import type { Op } from "../core/ipvs/diff.ts";
 import type { Table } from "../core/ipvs/table.ts";
 import { sortTable } from "../core/ipvs/table.ts";
 import { fromWire, toWireDest, toWireService } from "../core/ipvs/wire.ts";
+import { probeDns } from "../io/check-dns.ts";
 import { probeHttpGet } from "../io/check-http.ts";
 import { probeMisc } from "../io/check-misc.ts";
+import { probePing } from "../io/check-ping.ts";
+import { probeSmtp } from "../io/check-smtp.ts";
 import { type CheckProbeResult, probeTcp } from "../io/check-tcp.ts";
+import { probeUdp } from "../io/check-udp.ts";
 import type { Ipvs } from "../io/ipvs.ts";
 import type { ScriptRunner } from "../io/script-runner.ts";
 import type { IpvsHostIo, ProbeSpec } from "./ipvs-host.ts";
@@ -71,6 +75,10 @@ export class RealIpvsHostIo implements IpvsHostIo {
   probe(p: ProbeSpec): Promise<CheckProbeResult> {
     if (p.kind === "TCP") return probeTcp(p.spec);
     if (p.kind === "HTTP") return probeHttpGet(p.spec);
+    if (p.kind === "UDP") return probeUdp(p.spec);
+    if (p.kind === "DNS") return probeDns(p.spec);
+    if (p.kind === "SMTP") return probeSmtp(p.spec);
+    if (p.kind === "PING") return probePing(p.spec);
     const runner = this.deps.runner;
     if (!runner) return Promise.resolve({ ok: false, reason: "no script runner", latencyMs: 0 });
     return probeMisc({

@@ -1,4 +1,7 @@
 import { expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { buildCheckers } from "../../src/agent/ipvs-checkers.ts";
 import { loadText } from "../../src/config/load.ts";
 
@@ -52,11 +55,23 @@ test("buildCheckers: one def per runnable checker block, with keepalived's defau
     "192.0.2.1:443/TCP|198.51.100.1:8443|SSL_GET#0",
     "192.0.2.1:443/TCP|198.51.100.1:8443|MISC_CHECK#0",
     "192.0.2.1:443/TCP|198.51.100.2:8443|TCP_CHECK#0",
+    "192.0.2.1:443/TCP|198.51.100.2:8443|SMTP_CHECK#0",
   ]);
-  expect(notes).toEqual([
-    "SMTP_CHECK of [198.51.100.2]:tcp:8443 in VS 192.0.2.1:443/TCP is not supported; it is not run",
-  ]);
-  const [ssl, misc, tcp] = defs;
+  expect(notes).toEqual([]);
+  const [ssl, misc, tcp, smtp] = defs;
+  // check_smtp.c spends its retries inside one round: the machine runs it with retry 0.
+  expect(smtp?.timing.retry).toBe(0);
+  expect(smtp?.probe(0)).toEqual({
+    kind: "SMTP",
+    spec: {
+      host: "198.51.100.2",
+      port: 8443,
+      connectTimeoutMs: 3000,
+      heloName: "smtpchecker.keepalived.org",
+      retry: 1,
+      delayBeforeRetryMs: 1000,
+    },
+  });
   // delay_loop inherited from the VS; retry 1 and delay_before_retry 3 s are keepalived's
   // HTTP/SSL defaults (check_http.c), warmup defaults to delay_loop.
   expect(ssl?.timing).toEqual({
@@ -98,4 +113,103 @@ test("buildCheckers: one def per runnable checker block, with keepalived's defau
     spec: { host: "203.0.113.7", port: 9000, connectTimeoutMs: 5000, bindAddress: "192.0.2.9" },
   });
   expect(tcp?.label).toBe("[198.51.100.2]:tcp:8443");
+});
+
+const MORE = `
+virtual_server 192.0.2.2 53 {
+  lb_kind DR
+  protocol UDP
+  real_server 198.51.100.5 53 {
+    UDP_CHECK {
+      payload 0102ff
+      require_reply 01XX
+      min_reply_length 2
+    }
+    DNS_CHECK {
+      type A
+      name www.example.com
+    }
+    PING_CHECK {
+      connect_timeout 2
+    }
+    SMTP_CHECK {
+      helo_name lb.example.com
+      host {
+        connect_ip 198.51.100.6
+        connect_port 2525
+      }
+      host {
+        connect_ip 198.51.100.7
+      }
+    }
+  }
+}
+`;
+
+test("buildCheckers: UDP, DNS, PING specs; SMTP host blocks become checkers of their own", () => {
+  const l = loadText(MORE, "/more.conf", "keepalived", { offline: true });
+  if (!l.model) throw new Error(l.diagnostics.map((d) => d.message).join("; "));
+  const { defs, notes } = buildCheckers(l.model);
+  expect(notes).toEqual([]);
+  expect(defs.map((d) => d.key.split("|")[2]).sort()).toEqual([
+    "DNS_CHECK#0",
+    "PING_CHECK#0",
+    "SMTP_CHECK#0.host0",
+    "SMTP_CHECK#0.host1",
+    "UDP_CHECK#0",
+  ]);
+  const by = (suffix: string) => defs.find((d) => d.key.endsWith(suffix))?.probe(0);
+  expect(by("UDP_CHECK#0")).toMatchObject({
+    kind: "UDP",
+    spec: { host: "198.51.100.5", port: 53, payloadHex: "0102ff", minReplyLength: 2 },
+  });
+  expect(by("DNS_CHECK#0")).toMatchObject({
+    kind: "DNS",
+    spec: { host: "198.51.100.5", port: 53, type: "A", name: "www.example.com" },
+  });
+  expect(by("PING_CHECK#0")).toEqual({
+    kind: "PING",
+    spec: { host: "198.51.100.5", connectTimeoutMs: 2000 },
+  });
+  expect(by("SMTP_CHECK#0.host0")).toMatchObject({
+    kind: "SMTP",
+    spec: { host: "198.51.100.6", port: 2525, heloName: "lb.example.com" },
+  });
+  // A host without its own port takes the real server's.
+  expect(by("SMTP_CHECK#0.host1")).toMatchObject({
+    kind: "SMTP",
+    spec: { host: "198.51.100.7", port: 53 },
+  });
+});
+
+test("buildCheckers: the SSL block's files reach SSL_GET; an unreadable one is a note", () => {
+  const dir = mkdtempSync(join(tmpdir(), "ssl-block-"));
+  try {
+    writeFileSync(join(dir, "client.pem"), "CERT PEM\n");
+    writeFileSync(join(dir, "client.key"), "KEY PEM\n");
+    const conf = `
+SSL {
+  certificate ${dir}/client.pem
+  key ${dir}/client.key
+  password s3cret
+  ca ${dir}/missing-ca.pem
+}
+${CONF}`;
+    const l = loadText(conf, "/ssl.conf", "keepalived", { offline: true });
+    if (!l.model) throw new Error(l.diagnostics.map((d) => d.message).join("; "));
+    const { defs, notes } = buildCheckers(l.model);
+    const p = defs[0]?.probe(0);
+    expect(p?.kind === "HTTP" ? p.spec.tls : undefined).toEqual({
+      enableSni: true,
+      sniName: "www.example.com",
+      certificate: "CERT PEM\n",
+      key: "KEY PEM\n",
+      password: "s3cret",
+    });
+    expect(notes.length).toBe(1);
+    expect(notes[0]).toStartWith(`SSL ca ${dir}/missing-ca.pem cannot be read (`);
+    expect(notes[0]).toEndWith("); SSL_GET runs without it");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
