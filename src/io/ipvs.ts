@@ -8,10 +8,13 @@
 import { GenlError, GenlSocket, kernelError } from "../../native/libnl-genl.ts";
 import {
   type DecodedDest,
+  type DecodedService,
   decodeConfig,
   decodeDest,
+  decodeDestWithStats,
   decodeInfo,
   decodeService,
+  decodeServiceWithStats,
   encodeRequest,
   IPVS_GENL_NAME,
   type IpvsRequest,
@@ -182,6 +185,18 @@ export class Ipvs {
   dests(svc: ServiceKey): DecodedDest[] {
     const ps = this.#exchange(req.dumpDests(svc), "GET_DEST");
     return this.#decode("GET_DEST", () => ps.map((p) => decodeDest(p, svc.af)));
+  }
+
+  /** services() with each service's traffic counters (`stats`); see src/io/ipvs-counters.ts. */
+  servicesWithStats(): DecodedService[] {
+    const ps = this.#exchange(req.dumpServices(), "GET_SERVICE");
+    return this.#decode("GET_SERVICE", () => ps.map((p) => decodeServiceWithStats(p)));
+  }
+
+  /** dests() with each destination's traffic counters (`stats`). */
+  destsWithStats(svc: ServiceKey): DecodedDest[] {
+    const ps = this.#exchange(req.dumpDests(svc), "GET_DEST");
+    return this.#decode("GET_DEST", () => ps.map((p) => decodeDestWithStats(p, svc.af)));
   }
 
   addService(s: IpvsService): void {

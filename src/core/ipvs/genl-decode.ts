@@ -7,6 +7,9 @@
  *
  * Every failure is an NlDecodeError naming the attribute (e.g. "SERVICE.ADDR"); nothing else
  * is thrown (the fuzz test holds this).
+ *
+ * The traffic counters (STATS64, else STATS) are decoded only by the *WithStats variants: the
+ * reconciler reads the table often and has no use for them.
  */
 
 import { bitsToFlags } from "./flags.ts";
@@ -16,11 +19,16 @@ import {
   DA_AF,
   DA_INACT,
   DA_PERSIST,
+  DA_STATS,
+  DA_STATS64,
   DA_TUN,
   INFO,
   SA,
   SA_NETMASK,
   SA_PE_NAME,
+  SA_STATS,
+  SA_STATS64,
+  STATS,
 } from "./ipvs-attrs.ts";
 import {
   NlDecodeError,
@@ -31,6 +39,7 @@ import {
   readU8,
   readU16,
   readU32,
+  readU64,
 } from "./nlattr.ts";
 import {
   AF_INET,
@@ -45,6 +54,7 @@ import {
   type IpvsInfo,
   type IpvsProtocol,
   type IpvsService,
+  type IpvsStats,
   type IpvsTimeouts,
   type ServiceKey,
   type TunType,
@@ -75,8 +85,69 @@ function protocolOf(b: Uint8Array, where: string): IpvsProtocol {
   return p;
 }
 
+/** Field, attribute, and its width in the 32-bit STATS nest (STATS64: all 8 bytes). */
+const STATS_FIELDS: readonly (readonly [keyof IpvsStats, number, string, 4 | 8])[] = [
+  ["conns", STATS.CONNS, "CONNS", 4],
+  ["inPkts", STATS.INPKTS, "INPKTS", 4],
+  ["outPkts", STATS.OUTPKTS, "OUTPKTS", 4],
+  ["inBytes", STATS.INBYTES, "INBYTES", 8],
+  ["outBytes", STATS.OUTBYTES, "OUTBYTES", 8],
+  ["cps", STATS.CPS, "CPS", 4],
+  ["inPps", STATS.INPPS, "INPPS", 4],
+  ["outPps", STATS.OUTPPS, "OUTPPS", 4],
+  ["inBps", STATS.INBPS, "INBPS", 4],
+  ["outBps", STATS.OUTBPS, "OUTBPS", 4],
+];
+
+/**
+ * A u64 counter as a number: exact below 2^53, rounded to the nearest double above (a
+ * non-decreasing map, so a counter never appears to go back; see IpvsStats).
+ */
+export function u64ToNumber(v: bigint): number {
+  return Number(v);
+}
+
+/**
+ * One IPVS_STATS_ATTR_* nest. `wide` is STATS64 (every value a u64). All ten values are
+ * required, as keepalived's libipvs.c ipvs_parse_stats64/ipvs_parse_stats require them; the
+ * kernel always sends all ten (and PAD, ignored, before a u64 that would be misaligned).
+ */
+export function decodeStats(nest: Uint8Array, wide: boolean, where: string): IpvsStats {
+  const m = parseAttrs(nest, where);
+  const out: { -readonly [K in keyof IpvsStats]?: number } = {};
+  for (const [field, type, name, width] of STATS_FIELDS) {
+    const at = `${where}.${name}`;
+    const b = required(m, type, at);
+    out[field] = wide || width === 8 ? u64ToNumber(readU64(b, at)) : readU32(b, at);
+  }
+  return out as IpvsStats;
+}
+
+/** The newest counters nest an entry carries: STATS64 (Linux 4.1+), else STATS, else none. */
+function statsOf(
+  m: Map<number, Uint8Array>,
+  types: { readonly narrow: number; readonly wide: number },
+  where: string,
+): IpvsStats | undefined {
+  const wide = m.get(types.wide);
+  if (wide) return decodeStats(wide, true, `${where}.STATS64`);
+  const narrow = m.get(types.narrow);
+  return narrow ? decodeStats(narrow, false, `${where}.STATS`) : undefined;
+}
+
+export type DecodedService = IpvsService & { readonly stats?: IpvsStats };
+
 /** The SERVICE nest of one GET_SERVICE reply (genl attribute bytes after the genlmsghdr). */
 export function decodeService(attrs: Uint8Array): IpvsService {
+  return serviceOf(attrs, false);
+}
+
+/** decodeService plus the service's counters (`stats`, when the kernel sent a nest). */
+export function decodeServiceWithStats(attrs: Uint8Array): DecodedService {
+  return serviceOf(attrs, true);
+}
+
+function serviceOf(attrs: Uint8Array, withStats: boolean): DecodedService {
   const top = parseAttrs(attrs, "reply");
   const m = parseAttrs(required(top, CA.SERVICE, "SERVICE"), "SERVICE");
   const af = afOf(required(m, SA.AF, "SERVICE.AF"), "SERVICE.AF");
@@ -96,6 +167,9 @@ export function decodeService(attrs: Uint8Array): IpvsService {
     throw new NlDecodeError("SERVICE.FLAGS", `expected 8 bytes, got ${flags.length}`);
   const pe = m.get(SA_PE_NAME);
   const peName = pe ? readString(pe, "SERVICE.PE_NAME") : "";
+  const stats = withStats
+    ? statsOf(m, { narrow: SA_STATS, wide: SA_STATS64 }, "SERVICE")
+    : undefined;
   return {
     key,
     scheduler: readString(required(m, SA.SCHED, "SERVICE.SCHED_NAME"), "SERVICE.SCHED_NAME"),
@@ -103,6 +177,7 @@ export function decodeService(attrs: Uint8Array): IpvsService {
     timeoutS: readU32(required(m, SA.TIMEOUT, "SERVICE.TIMEOUT"), "SERVICE.TIMEOUT"),
     netmask: readNetmask(key.af, required(m, SA_NETMASK, "SERVICE.NETMASK")),
     ...(peName ? { peName } : {}),
+    ...(stats ? { stats } : {}),
   };
 }
 
@@ -123,6 +198,15 @@ export type DecodedDest = IpvsDest & DestCounters;
  * predates IPVS_DEST_ATTR_ADDR_FAMILY (Linux < 3.18).
  */
 export function decodeDest(attrs: Uint8Array, serviceAf: IpvsAf): DecodedDest {
+  return destOf(attrs, serviceAf, false);
+}
+
+/** decodeDest plus the destination's counters (`stats`, when the kernel sent a nest). */
+export function decodeDestWithStats(attrs: Uint8Array, serviceAf: IpvsAf): DecodedDest {
+  return destOf(attrs, serviceAf, true);
+}
+
+function destOf(attrs: Uint8Array, serviceAf: IpvsAf, withStats: boolean): DecodedDest {
   const top = parseAttrs(attrs, "reply");
   const m = parseAttrs(required(top, CA.DEST, "DEST"), "DEST");
   const afb = m.get(DA_AF);
@@ -159,6 +243,10 @@ export function decodeDest(attrs: Uint8Array, serviceAf: IpvsAf): DecodedDest {
     if (p) d.tunPort = readBe16(p, "DEST.TUN_PORT");
     const f = m.get(DA_TUN.FLAGS);
     if (f) d.tunFlags = readU16(f, "DEST.TUN_FLAGS");
+  }
+  if (withStats) {
+    const stats = statsOf(m, { narrow: DA_STATS, wide: DA_STATS64 }, "DEST");
+    if (stats) d.stats = stats;
   }
   return d;
 }

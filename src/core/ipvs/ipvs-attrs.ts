@@ -42,10 +42,34 @@ export const SA = {
 };
 export const SA_NETMASK = 9;
 export const SA_PE_NAME = 11;
+/** IPVS_SVC_ATTR_STATS (32-bit counters) and IPVS_SVC_ATTR_STATS64 (Linux 4.1+), both nests. */
+export const SA_STATS = 10;
+export const SA_STATS64 = 12;
 export const DA = { ADDR: 1, PORT: 2, FWD: 3, WEIGHT: 4, U_THRESH: 5, L_THRESH: 6, ACTIVE: 7 };
 export const DA_INACT = 8;
 export const DA_PERSIST = 9;
 export const DA_AF = 11;
+/** IPVS_DEST_ATTR_STATS and IPVS_DEST_ATTR_STATS64, nests of IPVS_STATS_ATTR_*. */
+export const DA_STATS = 10;
+export const DA_STATS64 = 12;
 export const DA_TUN = { TYPE: 13, PORT: 14, FLAGS: 15 };
 export const DM = { STATE: 1, IFN: 2, SYNC_ID: 3, MAXLEN: 4, GROUP: 5, GROUP6: 6, PORT: 7, TTL: 8 };
+/**
+ * IPVS_STATS_ATTR_* inside a STATS / STATS64 nest. In STATS64 every value is a u64; in the
+ * older STATS nest INBYTES/OUTBYTES are u64 and the rest u32 (net/netfilter/ipvs/ip_vs_ctl.c
+ * ip_vs_genl_fill_stats, ip_vs_genl_fill_stats64). PAD only aligns the u64s.
+ */
+export const STATS = {
+  CONNS: 1,
+  INPKTS: 2,
+  OUTPKTS: 3,
+  INBYTES: 4,
+  OUTBYTES: 5,
+  CPS: 6,
+  INPPS: 7,
+  OUTPPS: 8,
+  INBPS: 9,
+  OUTBPS: 10,
+  PAD: 11,
+} as const;
 export const INFO = { VERSION: 1, CONN_TAB_SIZE: 2 };

@@ -93,11 +93,39 @@ export interface IpvsDest {
   readonly tunFlags?: number;
 }
 
+/**
+ * The kernel's traffic counters of one service or destination (struct ip_vs_kstats as a dump
+ * reports it in the IPVS_STATS_ATTR_* nest). Totals since the entry was added (or zeroed), and
+ * rates the kernel's estimator computes (net/netfilter/ipvs/ip_vs_est.c). The kernel folds its
+ * per-CPU counters into these only when the estimator runs (every 2 s), so a dump lags.
+ *
+ * The kernel's values are u64; one above 2^53 − 1 is rounded to the nearest double (exact
+ * below it, never decreasing), the precision Prometheus and JSON carry anyway. With only the
+ * older 32-bit nest (Linux < 4.1) conns, packets and rates wrap at 2^32 as the kernel sends them.
+ */
+export interface IpvsStats {
+  /** Connections scheduled. */
+  readonly conns: number;
+  readonly inPkts: number;
+  readonly outPkts: number;
+  readonly inBytes: number;
+  readonly outBytes: number;
+  /** Connections per second (estimator). */
+  readonly cps: number;
+  readonly inPps: number;
+  readonly outPps: number;
+  /** Bytes per second (estimator). */
+  readonly inBps: number;
+  readonly outBps: number;
+}
+
 /** Counters a dump adds to a destination (read only). */
 export interface DestCounters {
   readonly activeConns: number;
   readonly inactiveConns: number;
   readonly persistConns: number;
+  /** Only when the dump was decoded with stats (decodeDest's `stats` option). */
+  readonly stats?: IpvsStats;
 }
 
 export interface IpvsInfo {

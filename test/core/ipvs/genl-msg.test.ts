@@ -10,8 +10,10 @@ import {
   CMD,
   decodeConfig,
   decodeDest,
+  decodeDestWithStats,
   decodeInfo,
   decodeService,
+  decodeServiceWithStats,
   encodeRequest,
   NlDecodeError,
   req,
@@ -362,6 +364,105 @@ describe("decoding the kernel's captured replies", () => {
   });
 });
 
+/**
+ * Dumps with traffic counters, from Linux 6.1.176 in the UML guest after five connections
+ * through TCP 192.0.2.1:32939 (test/vm/ipvs-counters.ts --capture), taken in the same
+ * estimator period as `ipvsadm -Ln --stats --exact` / `--rate --exact`, which printed:
+ *   TCP  192.0.2.1:32939       5   30   20   25710   1400  |  1   4   2   3214   175
+ *   -> 198.51.100.1:32939      5   30   20   25710   1400  |  1   4   2   3214   175
+ *   -> 198.51.100.2:32939      0    0    0       0      0  |  0   0   0      0     0
+ * Each carries both the 32-bit STATS nest (10) and STATS64 (12), with PAD (11) before u64s.
+ */
+const STATS_DUMP = {
+  service: [
+    "01010000540101000600010002000000060002000600000014000300c0000201000000000000000000000000",
+    "0600040080ab000008000600777272000c00070002000000ffffffff080008000000000008000900ffffffff",
+    "60000a000800010005000000080002001e00000008000300140000000c0004006e6400000000000004000b00",
+    "0c0005007805000000000000080006000100000008000700040000000800080002000000080009008e0c0000",
+    "08000a00af000000a0000c000c000100050000000000000004000b000c0002001e0000000000000004000b00",
+    "0c000300140000000000000004000b000c0004006e6400000000000004000b000c0005007805000000000000",
+    "04000b000c000600010000000000000004000b000c000700040000000000000004000b000c00080002000000",
+    "0000000004000b000c0009008e0c00000000000004000b000c000a00af00000000000000",
+  ].join(""),
+  busyDest: [
+    "050100007c01020014000100c63364010000000000000000000000000600020080ab00000800030000000000",
+    "080004000100000005000d000000000006000e000000000006000f0000000000080005000000000008000600",
+    "0000000008000700000000000800080005000000080009000000000006000b000200000064000a0008000100",
+    "05000000080002001e000000080003001400000004000b000c0004006e6400000000000004000b000c000500",
+    "7805000000000000080006000100000008000700040000000800080002000000080009008e0c000008000a00",
+    "af000000a0000c000c000100050000000000000004000b000c0002001e0000000000000004000b000c000300",
+    "140000000000000004000b000c0004006e6400000000000004000b000c000500780500000000000004000b00",
+    "0c000600010000000000000004000b000c000700040000000000000004000b000c0008000200000000000000",
+    "04000b000c0009008e0c00000000000004000b000c000a00af00000000000000",
+  ].join(""),
+  idleDest: [
+    "050100007c01020014000100c63364020000000000000000000000000600020080ab00000800030000000000",
+    "080004000000000005000d000000000006000e000000000006000f0000000000080005000000000008000600",
+    "0000000008000700000000000800080000000000080009000000000006000b000200000064000a0008000100",
+    "000000000800020000000000080003000000000004000b000c000400000000000000000004000b000c000500",
+    "0000000000000000080006000000000008000700000000000800080000000000080009000000000008000a00",
+    "00000000a0000c000c000100000000000000000004000b000c000200000000000000000004000b000c000300",
+    "000000000000000004000b000c000400000000000000000004000b000c000500000000000000000004000b00",
+    "0c000600000000000000000004000b000c000700000000000000000004000b000c0008000000000000000000",
+    "04000b000c000900000000000000000004000b000c000a000000000000000000",
+  ].join(""),
+};
+const FIVE_CONNS = {
+  conns: 5,
+  inPkts: 30,
+  outPkts: 20,
+  inBytes: 25710,
+  outBytes: 1400,
+  cps: 1,
+  inPps: 4,
+  outPps: 2,
+  inBps: 3214,
+  outBps: 175,
+};
+
+/** A captured reply with attribute `drop` removed from its one top-level nest. */
+function withoutNested(genlHex: string, drop: number): Uint8Array {
+  const top = parseAttrs(unhex(genlHex).subarray(4), "t");
+  const [[type, nest]] = [...top] as [[number, Uint8Array]];
+  const kept = [...parseAttrs(nest, "t")]
+    .filter(([t]) => t !== drop)
+    .map(([t, value]) => ({ type: t, value }));
+  return encodeAttrs([{ type, nested: kept }]);
+}
+
+describe("decoding captured dumps with traffic counters", () => {
+  test("STATS64 of the service and both real servers equal ipvsadm's columns", () => {
+    const svc = decodeServiceWithStats(unhex(STATS_DUMP.service).subarray(4));
+    expect(svc.stats).toEqual(FIVE_CONNS);
+    expect(svc.key).toMatchObject({ port: 32939 });
+    const busy = decodeDestWithStats(unhex(STATS_DUMP.busyDest).subarray(4), AF_INET);
+    expect(busy.stats).toEqual(FIVE_CONNS);
+    expect(busy).toMatchObject({ weight: 1, activeConns: 0, inactiveConns: 5 });
+    const idle = decodeDestWithStats(unhex(STATS_DUMP.idleDest).subarray(4), AF_INET);
+    expect(idle.weight).toBe(0);
+    expect(Object.values(idle.stats ?? { missing: 1 })).toEqual(new Array(10).fill(0));
+  });
+  test("the kernel's 32-bit STATS nest alone gives the same numbers", () => {
+    expect(decodeServiceWithStats(withoutNested(STATS_DUMP.service, 12)).stats).toEqual(FIVE_CONNS);
+    expect(decodeDestWithStats(withoutNested(STATS_DUMP.busyDest, 12), AF_INET).stats).toEqual(
+      FIVE_CONNS,
+    );
+  });
+  test("without either nest there are no stats; the plain decoders never add them", () => {
+    const bare = withoutNested(STATS_DUMP.service, 12);
+    const none = encodeAttrs([
+      {
+        type: 1,
+        nested: [...parseAttrs(parseAttrs(bare, "t").get(1) as Uint8Array, "t")]
+          .filter(([t]) => t !== 10)
+          .map(([type, value]) => ({ type, value })),
+      },
+    ]);
+    expect("stats" in decodeServiceWithStats(none)).toBe(false);
+    expect("stats" in decodeService(unhex(STATS_DUMP.service).subarray(4))).toBe(false);
+  });
+});
+
 const SEED = Number(process.env.FUZZ_SEED ?? 0x1f5) >>> 0;
 const CASES = Number(process.env.FUZZ_CASES ?? 20000);
 
@@ -392,10 +493,14 @@ function mutate(src: Uint8Array, rnd: () => number): Uint8Array {
 test(`decoders throw only NlDecodeError on ${CASES} mutated replies (FUZZ_SEED=${SEED})`, () => {
   console.log(`genl-msg fuzz: FUZZ_SEED=${SEED} FUZZ_CASES=${CASES}`);
   const corpus = CAPTURE.filter((c) => c.dir === "received").map((c) => unhex(c.hex).subarray(4));
+  // Dumps with non-zero counters (STATS and STATS64 nests, PAD attributes).
+  corpus.push(...Object.values(STATS_DUMP).map((h) => unhex(h).subarray(4)));
   const rnd = mulberry32(SEED);
   const decoders = [
     (b: Uint8Array) => decodeService(b),
     (b: Uint8Array) => decodeDest(b, AF_INET),
+    (b: Uint8Array) => decodeServiceWithStats(b),
+    (b: Uint8Array) => decodeDestWithStats(b, AF_INET6),
     (b: Uint8Array) => decodeInfo(b),
     (b: Uint8Array) => decodeConfig(b),
     (b: Uint8Array) => {
