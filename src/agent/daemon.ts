@@ -10,6 +10,7 @@ import type { ConsolaInstance } from "consola";
 import type { Diagnostic } from "../config/diag.ts";
 import { type Loaded, loadConfig } from "../config/load.ts";
 import type { Model } from "../config/model.ts";
+import { readCounters } from "../io/ipvs-counters.ts";
 import { logger } from "../log/index.ts";
 import { COMMIT, VERSION } from "../version.ts";
 import {
@@ -24,6 +25,7 @@ import {
 } from "./dumps.ts";
 import { Hooks } from "./hooks.ts";
 import { IpvsSide } from "./ipvs-side.ts";
+import { counterView } from "./ipvs-status.ts";
 import { Agent, type AgentOptions, type ReloadReport } from "./loop.ts";
 import { Metrics } from "./metrics.ts";
 import { planInstances } from "./params.ts";
@@ -121,6 +123,7 @@ export class Daemon {
       nowMs: () => this.io.nowMs(),
       vrrpState: (name) => (agent.running.get(name)?.state.state === "MASTER" ? "MASTER" : "other"),
       hooks: () => this.hooksIo,
+      counters: (k) => counterView(readCounters(k)),
     });
     this.agent.observer = {
       transition: (name, from, to) => {

@@ -8,6 +8,7 @@ import type { Model } from "../config/model.ts";
 import { type RsInput, type VsInput, vsId } from "../core/ipvs/desired.ts";
 import { expandVs } from "../core/ipvs/expand.ts";
 import { type Dest, serviceKey, type Table } from "../core/ipvs/table.ts";
+import type { IpvsCounterTable, IpvsStats } from "../io/ipvs-counters.ts";
 import type { RsHealth } from "./ipvs-host.ts";
 import type {
   StatusChecker,
@@ -34,6 +35,32 @@ export interface IpvsStatusInput {
 }
 
 const FORWARDING = ["NAT", "DR", "TUN"] as const;
+
+/** The kernel's counter rows (io/ipvs-counters.ts) as the status document names them. */
+export function counterView(t: IpvsCounterTable): CounterView {
+  const of = (st: IpvsStats | undefined): StatusIpvsCounters | undefined =>
+    st && {
+      connections: st.conns,
+      packets_in: st.inPkts,
+      packets_out: st.outPkts,
+      bytes_in: st.inBytes,
+      bytes_out: st.outBytes,
+    };
+  return {
+    service: (k) => of(t.get(k)?.stats),
+    dest: (k, d) => {
+      const row = t.get(k)?.dests.get(d);
+      const c = of(row?.stats);
+      return (
+        c && {
+          ...c,
+          ...(row?.activeConns !== undefined ? { active_connections: row.activeConns } : {}),
+          ...(row?.inactiveConns !== undefined ? { inactive_connections: row.inactiveConns } : {}),
+        }
+      );
+    },
+  };
+}
 
 export function ipvsStatus(input: IpvsStatusInput): StatusVirtualServer[] {
   const { model, table } = input;
