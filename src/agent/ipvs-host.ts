@@ -18,6 +18,7 @@ import {
   startChecker,
   suspendedChecker,
 } from "../core/check/machine.ts";
+import { MinHeap } from "../core/heap.ts";
 import {
   type DesiredOptions,
   desiredTable,
@@ -79,6 +80,12 @@ export class IpvsHost {
   private running = false;
   private armedAt: number | undefined;
   private files: FileChecks;
+  /** Waiting checkers by due time; an entry whose state is no longer the checker's is stale. */
+  private readonly queue = new MinHeap<{ c: Running; state: CheckerState }>();
+  /** The checkers of each real server ("vi|ri"), and each VS's index, rebuilt with the model. */
+  private byRs = new Map<string, Running[]>();
+  private vsIndex = new Map<unknown, number>();
+  private live = new Set<Running>();
 
   constructor(
     private model: Model,
@@ -91,6 +98,25 @@ export class IpvsHost {
     for (const n of notes) log.warn(n);
     this.checkers = defs.map((def) => ({ def, state: initialChecker(def.timing) }));
     this.files = this.fileChecks(model, new Map());
+    this.index();
+  }
+
+  private index(): void {
+    this.byRs = new Map();
+    for (const c of this.checkers) {
+      const k = `${c.def.vsIndex}|${c.def.rsIndex}`;
+      const list = this.byRs.get(k);
+      if (list) list.push(c);
+      else this.byRs.set(k, [c]);
+    }
+    this.vsIndex = new Map(this.model.virtual_server.map((vs, i) => [vs, i]));
+    this.live = new Set(this.checkers);
+  }
+
+  /** Queue a checker at its deadline, if it is waiting for one. */
+  private enqueue(c: Running): void {
+    const d = nextDeadline(c.state);
+    if (d !== null) this.queue.push(d, { c, state: c.state });
   }
 
   private fileChecks(model: Model, values: Map<string, number>): FileChecks {
@@ -106,8 +132,10 @@ export class IpvsHost {
     this.files.start();
     this.running = true;
     const now = this.nowMs();
-    for (const c of this.checkers)
+    for (const c of this.checkers) {
       c.state = startChecker(c.def.timing, now, c.def.timing.warmupMs > 0 ? this.io.random() : 0);
+      this.enqueue(c);
+    }
     this.eachRs((vs, rs, vi, ri) => this.alive.set(rsKey(vs, rs), this.rsUp(vi, ri, rs)));
     this.reconcile();
     this.arm();
@@ -118,6 +146,7 @@ export class IpvsHost {
     this.running = false;
     this.io.schedule(undefined, () => {});
     this.armedAt = undefined;
+    this.queue.clear();
     this.files.stop();
     // ipwrapper.c clear_service_rs: an omega VS runs its live servers' down notifiers.
     this.eachRs((vs, rs, vi, ri) => {
@@ -166,6 +195,9 @@ export class IpvsHost {
       const rand = def.timing.warmupMs > 0 ? this.io.random() : 0;
       return { def, state: this.running ? startChecker(def.timing, now, rand) : fresh };
     });
+    this.index();
+    this.queue.clear();
+    for (const c of this.checkers) this.enqueue(c);
     const alive = new Map<string, boolean>();
     this.eachRs((vs, rs, vi, ri) =>
       alive.set(rsKey(vs, rs), this.alive.get(rsKey(vs, rs)) ?? this.rsUp(vi, ri, rs)),
@@ -238,8 +270,8 @@ export class IpvsHost {
     };
   }
 
-  private checkersOf(vi: number, ri: number): Running[] {
-    return this.checkers.filter((c) => c.def.vsIndex === vi && c.def.rsIndex === ri);
+  private checkersOf(vi: number, ri: number): readonly Running[] {
+    return this.byRs.get(`${vi}|${ri}`) ?? [];
   }
 
   /**
@@ -248,7 +280,7 @@ export class IpvsHost {
    * track_file.c cur_weight, both relative to the configured iweight).
    */
   private readonly weightOf = (vs: VsInput, rs: RsInput): number | undefined => {
-    const vi = this.model.virtual_server.indexOf(vs as Model["virtual_server"][number]);
+    const vi = this.vsIndex.get(vs) ?? -1;
     const ri = vs.real_server.indexOf(rs);
     let delta = this.files.weightDelta(vi, ri);
     for (const c of this.checkersOf(vi, ri))
@@ -261,14 +293,11 @@ export class IpvsHost {
 
   /** A real server is alive when every one of its checkers is up (check_api.c failed_checkers). */
   private rsUp(vi: number, ri: number, _rs: RsInput): boolean {
-    return (
-      this.checkers.every((c) => c.def.vsIndex !== vi || c.def.rsIndex !== ri || c.state.isUp) &&
-      !this.files.faulted(vi, ri)
-    );
+    return this.checkersOf(vi, ri).every((c) => c.state.isUp) && !this.files.faulted(vi, ri);
   }
 
   private readonly healthOf = (vs: VsInput, rs: RsInput): Health => {
-    const vi = this.model.virtual_server.indexOf(vs as Model["virtual_server"][number]);
+    const vi = this.vsIndex.get(vs) ?? -1;
     const ri = vs.real_server.indexOf(rs);
     return this.rsUp(vi, ri, rs) ? "up" : "down";
   };
@@ -322,11 +351,10 @@ export class IpvsHost {
 
   private arm(): void {
     if (!this.running) return;
-    let next: number | undefined;
-    for (const c of this.checkers) {
-      const d = nextDeadline(c.state);
-      if (d !== null && (next === undefined || d < next)) next = d;
-    }
+    // Drop stale heads: a checker whose state moved on since it was queued.
+    for (let top = this.queue.peek(); top && top.c.state !== top.state; top = this.queue.peek())
+      this.queue.pop();
+    const next = this.queue.peekKey();
     if (next === this.armedAt) return;
     this.armedAt = next;
     this.io.schedule(next, () => {
@@ -344,19 +372,26 @@ export class IpvsHost {
         isSuspended(this.model, vs, this.vrrp) ? [vi] : [],
       ),
     );
-    for (const c of this.checkers) {
+    while ((this.queue.peekKey() ?? Number.POSITIVE_INFINITY) <= now) {
+      const e = this.queue.pop();
+      const c = e?.c;
+      if (!c || c.state !== e.state || !this.live.has(c)) continue;
       if (suspended.has(c.def.vsIndex)) {
         c.state = suspendedChecker(c.def.timing, c.state, now);
+        this.enqueue(c);
         continue;
       }
       const out = dueChecker(c.state, now);
       c.state = out.state;
-      if (out.probe === undefined) continue;
+      if (out.probe === undefined) {
+        this.enqueue(c);
+        continue;
+      }
       const spec = c.def.probe(out.probe.urlIndex);
       const started = c.state;
       void this.io.probe(spec).then((res) => {
         // A reload or stop replaced this checker's run: the result is stale.
-        if (!this.running || c.state !== started || !this.checkers.includes(c)) return;
+        if (!this.running || c.state !== started || !this.live.has(c)) return;
         this.onResult(c, res);
         this.arm();
       });
@@ -367,6 +402,7 @@ export class IpvsHost {
     const now = this.nowMs();
     const out = resultChecker(c.def.timing, c.state, now, res.ok);
     c.state = out.state;
+    this.enqueue(c);
     c.lastOk = res.ok;
     c.lastLatencyMs = res.latencyMs;
     c.lastAtMs = now;
