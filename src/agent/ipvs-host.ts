@@ -45,7 +45,7 @@ import type {
   RsEvent,
   RsHealth,
 } from "./ipvs-host-types.ts";
-import { opText, probeText } from "./ipvs-log.ts";
+import { opText, probeText, quorumText, vsText } from "./ipvs-log.ts";
 
 export type { ProbeSpec } from "./ipvs-checkers.ts";
 export type {
@@ -214,9 +214,11 @@ export class IpvsHost {
   reconcile(): void {
     const r = desiredTable(this.model, this.healthOf, this.vrrp, this.quorum, this.desiredOpts());
     this.quorum = r.quorum;
-    for (const e of r.events) this.quorumEvent(e);
     for (const s of r.table.services) this.owned.add(serviceKey(s));
     this.program(r.table);
+    // After the real servers' commands, as ipwrapper.c perform_svr_state runs
+    // update_quorum_state last.
+    for (const e of r.events) this.quorumEvent(e);
   }
 
   /** Whether a virtual server (by vsId) has its quorum; true before the first evaluation. */
@@ -308,13 +310,8 @@ export class IpvsHost {
   }
 
   private quorumEvent(e: QuorumEvent): void {
-    const verb =
-      e.type === "quorum_up"
-        ? "Gained quorum"
-        : e.init
-          ? "Starting with quorum down"
-          : "Lost quorum";
-    this.log.info(`${verb} (weight ${e.weightSum}, threshold ${e.threshold}) for VS ${e.vs}`);
+    const vs = this.model.virtual_server.find((x) => vsId(x) === e.vs);
+    for (const line of quorumText(e, vs ? vsText(vs, this.model) : e.vs, vs)) this.log.info(line);
     this.opts.onQuorum?.(e);
   }
 
@@ -400,6 +397,7 @@ export class IpvsHost {
 
   private onResult(c: Running, res: CheckProbeResult): void {
     const now = this.nowMs();
+    const before = c.state;
     const out = resultChecker(c.def.timing, c.state, now, res.ok);
     c.state = out.state;
     this.enqueue(c);
@@ -408,8 +406,13 @@ export class IpvsHost {
     c.lastAtMs = now;
     if (res.reason !== undefined) c.lastReason = res.reason;
     const changed = out.changed === true;
-    for (const line of probeText(c.def.type, c.def.label, res, out.report === "down", changed))
-      this.log.info(line);
+    const verdict = {
+      ...(out.report !== undefined ? { report: out.report } : {}),
+      changed,
+      retry: c.def.timing.retry,
+      hadRun: before.hasRun,
+    };
+    for (const line of probeText(c.def.type, c.def.label, res, verdict)) this.log.info(line);
     const weightMoved = this.noteWeight(c, res, out.state.isUp);
     this.afterVerdict(c.def.vsIndex, c.def.rsIndex, changed, weightMoved, {
       checker: c.def.type,

@@ -20,7 +20,7 @@ import {
   type VirtualServerRef,
   vsFifoLine,
 } from "../core/notify/format.ts";
-import type { RsEvent } from "./ipvs-host.ts";
+import type { RsEvent } from "./ipvs-host-types.ts";
 
 /** Where the notifications go; RealHooks has the real ones. */
 export interface IpvsNotifyIo {
@@ -79,7 +79,7 @@ export function vsRef(
   return address && { kind: "address", address, port: vs.port ?? 0, protocol };
 }
 
-export function rsRef(vs: VsInput, rs: RsInput): RealServerRef | undefined {
+export function rsRef(vs: VsInput, rs: Pick<RsInput, "ip" | "port">): RealServerRef | undefined {
   const address = parseIp(rs.ip);
   return address && { address, port: rs.port ?? vs.port ?? 0 };
 }

@@ -306,6 +306,7 @@ describe("IpvsHost: misc_dynamic weights and omega", () => {
       "notify_down 198.51.100.2:80 true",
     ]);
     expect(q.map((e) => `${e.type} ${e.vs} ${e.stopping}`)).toEqual([
+      "quorum_up 192.0.2.1:80/TCP undefined", // the start: "Gained quorum"
       "quorum_down 192.0.2.1:80/TCP true",
     ]);
     expect(f.kernel.services).toEqual([]);
@@ -362,7 +363,11 @@ describe("IpvsHost with a fake kernel", () => {
         checker: "TCP_CHECK",
       },
     ]);
-    expect(f.lines).toContain("TCP_CHECK on service [198.51.100.2]:tcp:80 failed.");
+    expect(f.lines).toContain("TCP_CHECK on service [198.51.100.2]:tcp:80 failed after 2 retries.");
+    // check_tcp.c tcp_epilog speaks on the first run and on changes, not on every probe.
+    expect(f.lines.filter((l) => l.startsWith("TCP connection to [198.51.100.1]"))).toEqual([
+      "TCP connection to [198.51.100.1]:tcp:80 success.",
+    ]);
     expect(f.lines).toContain("Removing service [198.51.100.2]:tcp:80 from VS [192.0.2.1]:tcp:80");
     expect(h.health().find((x) => x.rs === "198.51.100.2:80")?.up).toBe(false);
     f.failing.delete("198.51.100.2:80");
@@ -393,11 +398,18 @@ describe("IpvsHost with a fake kernel", () => {
     f.failing.add("198.51.100.1:80");
     await f.advance(1000);
     expect(f.dests("192.0.2.1")).toEqual(["203.0.113.50:8080/1"]);
-    expect(q.map((e) => `${e.type} ${e.vs}`)).toEqual(["quorum_down 192.0.2.1:80/TCP"]);
+    expect(q.map((e) => `${e.type} ${e.vs}`)).toEqual([
+      "quorum_up 192.0.2.1:80/TCP",
+      "quorum_down 192.0.2.1:80/TCP",
+    ]);
+    expect(f.lines).toContain("Lost quorum 2-0=2 > 1 for VS [192.0.2.1]:tcp:80");
+    expect(f.lines).toContain(
+      "Adding sorry server [203.0.113.50]:tcp:8080 to VS [192.0.2.1]:tcp:80",
+    );
     f.failing.clear();
     await f.advance(6000);
     expect(f.dests("192.0.2.1")).toEqual(["198.51.100.1:80/1", "198.51.100.2:80/1"]);
-    expect(q.map((e) => e.type)).toEqual(["quorum_down", "quorum_up"]);
+    expect(q.map((e) => e.type)).toEqual(["quorum_up", "quorum_down", "quorum_up"]);
   });
 
   test("stop removes owned services and leaves foreign ones", () => {
@@ -602,7 +614,7 @@ virtual_server 192.0.2.1 80 {
       await new Promise<void>((res) => srv.close(() => res()));
       await down;
       expect(fake.dests("192.0.2.1")).toEqual([]);
-      expect(fake.lines).toContain(`TCP connection to [127.0.0.1]:tcp:${port} failed.`);
+      expect(fake.lines).toContain(`TCP_CHECK on service [127.0.0.1]:tcp:${port} failed.`);
       const up = next("notify_up");
       srv = await listen(port);
       await up;

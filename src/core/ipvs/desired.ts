@@ -44,6 +44,9 @@ export interface QuorumEvent {
   readonly init: boolean;
   readonly weightSum: number;
   readonly threshold: number;
+  /** The quorum and hysteresis in effect (after keepalived's clamping). */
+  readonly quorum: number;
+  readonly hysteresis: number;
   /** Reported while shutting down (only for omega virtual servers). */
   readonly stopping?: boolean;
 }
@@ -185,11 +188,15 @@ function evalQuorum(
     init,
     weightSum: sum,
     threshold,
+    quorum,
+    hysteresis,
   });
   if (held === undefined) {
     const up = sum >= quorum + hysteresis;
-    // keepalived announces the initial state only when it must put a sorry server in.
-    const changed = !up && vs.sorry_server !== undefined;
+    // ipwrapper.c init_service_vs → update_quorum_state(init): the state starts down, so
+    // reaching quorum is announced ("Gained quorum", quorum_up, `VS … UP`); starting below
+    // it is announced only when a sorry server must go in.
+    const changed = up || vs.sorry_server !== undefined;
     return { up, changed, event: mk(up ? "quorum_up" : "quorum_down", true, quorum + hysteresis) };
   }
   const threshold = quorum + (held.quorumUp ? -hysteresis : hysteresis);

@@ -140,7 +140,15 @@ describe("sorry server", () => {
     const r = run(text, { "192.0.2.12:80": "down" });
     expect(pool(r.table.services)).toEqual(["192.0.2.12:80=0", "192.0.2.50:8080=1"]);
     expect(r.events).toEqual([
-      { type: "quorum_down", vs: "192.0.2.100:80/TCP", init: true, weightSum: 1, threshold: 2 },
+      {
+        type: "quorum_down",
+        vs: "192.0.2.100:80/TCP",
+        init: true,
+        weightSum: 1,
+        threshold: 2,
+        quorum: 2,
+        hysteresis: 0,
+      },
     ]);
   });
 
@@ -163,7 +171,9 @@ describe("quorum and hysteresis", () => {
   test("a sequence of live counts, both directions, with events only on changes", () => {
     // [live RS, quorum up after, event]
     const steps: [number, boolean, string | null][] = [
-      [5, true, null], // start: 5 >= 3+1, no event (keepalived starts silently when up)
+      // start: 5 >= 3+1 is announced — keepalived's quorum state starts down, so reaching it
+      // is "Gained quorum" (ipwrapper.c init_service_vs → update_quorum_state(init)).
+      [5, true, "quorum_up"],
       [3, true, null], // 3 >= 3-1: held by hysteresis
       [2, true, null], // 2 is not below 2
       [1, false, "quorum_down"], // 1 < 2: lost
@@ -188,7 +198,7 @@ describe("quorum and hysteresis", () => {
       `sorry_server 192.0.2.50 80\n${rs("192.0.2.11", 80, "weight 0")}${rs("192.0.2.12", 80, "weight 0")}`,
     );
     const seq: [Record<string, Health>, string[]][] = [
-      [{}, []], // quorum clamped to 0: up
+      [{}, ["quorum_up"]], // quorum clamped to 0: up, announced at start
       [{ "192.0.2.11:80": "down" }, ["quorum_down"]], // a change with no live weight
       [{ "192.0.2.11:80": "down" }, []], // same verdicts again: nothing
       [{}, ["quorum_up"]], // a change: 0 >= 0
