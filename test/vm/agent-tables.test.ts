@@ -9,7 +9,7 @@ import { expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { missing } from "../helpers/env.ts";
-import { captureAgentTables, downServers, guestHealth } from "./agent-tables.ts";
+import { captureAgentTables, downServers, guestHealth, lineDiff } from "./agent-tables.ts";
 import {
   CONFIG_DIR,
   goldenPath,
@@ -20,16 +20,6 @@ import {
 
 const whyNoGuest =
   missing({ root: true, commands: ["apt-get", "dpkg-deb", "ipvsadm"] }) ?? guestSetupProblem();
-
-/** Lines only in `want` (-) or only in `got` (+), for a readable failure. */
-function lineDiff(want: string, got: string): string[] {
-  const w = want.split("\n");
-  const g = got.split("\n");
-  return [
-    ...w.filter((l) => !g.includes(l)).map((l) => `- ${l}`),
-    ...g.filter((l) => !w.includes(l)).map((l) => `+ ${l}`),
-  ];
-}
 
 test("guestHealth marks exactly the real servers that carry a checker down", () => {
   const base = { ip: "198.51.100.1", weight: 1, lvs_method: { method: "NAT" } };

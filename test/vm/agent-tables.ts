@@ -268,3 +268,13 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) process.exit(await main(process.argv.slice(2)));
+
+/** Lines only in `want` (-) or only in `got` (+), for a readable failure. */
+export function lineDiff(want: string, got: string): string[] {
+  const w = want.split("\n");
+  const g = got.split("\n");
+  return [
+    ...w.filter((l) => !g.includes(l)).map((l) => `- ${l}`),
+    ...g.filter((l) => !w.includes(l)).map((l) => `+ ${l}`),
+  ];
+}
