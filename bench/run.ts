@@ -2,6 +2,8 @@
 const BENCHES: Record<string, string> = {
   "config-check": "config-check.ts",
   failover: "failover.ts",
+  "ipvs-checkers": "ipvs-checkers.ts",
+  "ipvs-scale": "ipvs-scale.ts",
   lateness: "lateness.ts",
   resources: "resources.ts",
   scripts: "scripts.ts",
