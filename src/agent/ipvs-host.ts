@@ -45,7 +45,7 @@ import type {
   RsEvent,
   RsHealth,
 } from "./ipvs-host-types.ts";
-import { opText, probeText, quorumText, vsText } from "./ipvs-log.ts";
+import { opText, probeText, quorumText, startSummary, vsText } from "./ipvs-log.ts";
 
 export type { ProbeSpec } from "./ipvs-checkers.ts";
 export type {
@@ -77,6 +77,8 @@ export class IpvsHost {
   /** Last aggregate verdict per "vsId|rsId", for notify events. */
   private readonly alive = new Map<string, boolean>();
   private stale = true;
+  /** The first reconcile after start is summarised in one line, as keepalived is quiet then. */
+  private programmed = false;
   private running = false;
   private armedAt: number | undefined;
   private files: FileChecks;
@@ -165,7 +167,7 @@ export class IpvsHost {
       stopping: true,
     });
     for (const e of r.events) this.quorumEvent(e);
-    if (!this.opts.leaveOnStop) this.program({ services: [] });
+    if (!this.opts.leaveOnStop) this.program({ services: [] }, "stop");
   }
 
   /**
@@ -215,7 +217,8 @@ export class IpvsHost {
     const r = desiredTable(this.model, this.healthOf, this.vrrp, this.quorum, this.desiredOpts());
     this.quorum = r.quorum;
     for (const s of r.table.services) this.owned.add(serviceKey(s));
-    this.program(r.table);
+    this.program(r.table, this.programmed ? "run" : "start");
+    this.programmed = true;
     // After the real servers' commands, as ipwrapper.c perform_svr_state runs
     // update_quorum_state last.
     for (const e of r.events) this.quorumEvent(e);
@@ -316,7 +319,7 @@ export class IpvsHost {
   }
 
   /** Diff against the kernel (re-read after a failure) and apply, op by op. */
-  private program(want: Table): void {
+  private program(want: Table, phase: "start" | "run" | "stop"): void {
     if (this.stale) {
       try {
         this.current = this.io.readTable();
@@ -331,7 +334,11 @@ export class IpvsHost {
     for (const op of ops) {
       // A diff touches each dest at most once, so the table before the batch still holds
       // the weight an edit replaces.
-      this.log.info(opText(op, op.op === "edit-dest" ? this.destWeight(op) : undefined));
+      const line =
+        phase === "start"
+          ? undefined
+          : opText(op, op.op === "edit-dest" ? this.destWeight(op) : undefined, phase);
+      if (line !== undefined) this.log.info(line);
       try {
         this.io.apply(op);
         done++;
@@ -346,6 +353,7 @@ export class IpvsHost {
     // cold took seconds that way).
     if (done > 0)
       this.current = applyOps(this.current, done === ops.length ? ops : ops.slice(0, done));
+    if (phase === "start") this.log.info(startSummary(ops.slice(0, done), want));
   }
 
   private destWeight(op: Extract<Op, { op: "edit-dest" }>): number | undefined {

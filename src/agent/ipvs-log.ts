@@ -7,7 +7,7 @@
 import type { Model } from "../config/model.ts";
 import type { QuorumEvent, VsInput } from "../core/ipvs/desired.ts";
 import type { Op } from "../core/ipvs/diff.ts";
-import type { Dest, Service } from "../core/ipvs/table.ts";
+import type { Dest, Service, Table } from "../core/ipvs/table.ts";
 import { formatRs, formatVs } from "../core/notify/format.ts";
 import type { CheckProbeResult } from "../io/check-tcp.ts";
 import { fmtEndpoint } from "./ipvs-checkers.ts";
@@ -55,9 +55,22 @@ function rsText(vs: VsInput, rs: { readonly ip: string; readonly port?: number }
   return v && r ? formatRs(r, v) : fmtEndpoint(rs.ip, rs.port, vs.protocol);
 }
 
-/** The line for one IPVS command; `was` is the dest's weight before an edit. */
-export function opText(op: Op, was: number | undefined): string {
+/**
+ * The line for one IPVS command; `was` is the dest's weight before an edit. At stop
+ * keepalived says "Shutting down service … from VS …" per real server and nothing per
+ * virtual server (ipwrapper.c clear_service_rs).
+ */
+export function opText(
+  op: Op,
+  was: number | undefined,
+  phase: "run" | "stop" = "run",
+): string | undefined {
   const vs = svcText(op.service);
+  if (phase === "stop") {
+    if (op.op !== "del-dest") return undefined;
+    const inhibited = op.dest.weight === 0 ? "(inhibited) " : "";
+    return `Shutting down ${inhibited}service ${destText(op.service, op.dest)} from VS ${vs}`;
+  }
   if (op.op === "add-service") return `Adding Virtual Server ${vs}`;
   if (op.op === "del-service") return `Removing Virtual Server ${vs}`;
   if (op.op === "edit-service") return `Updating Virtual Server ${vs}`;
@@ -68,6 +81,16 @@ export function opText(op: Op, was: number | undefined): string {
   if (before > 0 && op.dest.weight === 0) return `Disabling service ${rs} from VS ${vs}`;
   if (before === 0 && op.dest.weight > 0) return `Enabling service ${rs} to VS ${vs}`;
   return `Changing weight from ${before} to ${op.dest.weight} for service ${rs} of VS ${vs}`;
+}
+
+/**
+ * The first programming after start in one line: keepalived logs nothing per real server
+ * then, and 10,000 lines would cost more than the commands themselves.
+ */
+export function startSummary(sent: readonly Op[], want: Table): string {
+  const dests = want.services.reduce((n, s) => n + s.dests.length, 0);
+  const n = sent.length;
+  return `IPVS at start: ${want.services.length} virtual service(s), ${dests} real server(s); ${n} command(s) sent${n === 0 ? " (all already in the kernel)" : ""}`;
 }
 
 /** What the checker's epilogue decided about one probe (core/check/machine.ts output). */
