@@ -61,7 +61,12 @@ function onSocket(raw: Raw, s: Socket, held: Socket[]) {
   });
 }
 
-async function rawServer(tls?: { key: Buffer; cert: Buffer }): Promise<Raw> {
+async function rawServer(tls?: {
+  key: Buffer;
+  cert: Buffer;
+  /** Require a client certificate signed by `ca` (the SSL block's certificate/key). */
+  ca?: Buffer;
+}): Promise<Raw> {
   const held: Socket[] = [];
   const raw: Raw = {
     port: 0,
@@ -71,10 +76,17 @@ async function rawServer(tls?: { key: Buffer; cert: Buffer }): Promise<Raw> {
     close: () => {},
   };
   const server: Server = tls
-    ? createTlsServer({ key: tls.key, cert: tls.cert }, (s: TLSSocket) => {
-        raw.servernames.push(s.servername ?? false);
-        onSocket(raw, s, held);
-      })
+    ? createTlsServer(
+        {
+          key: tls.key,
+          cert: tls.cert,
+          ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
+        },
+        (s: TLSSocket) => {
+          raw.servernames.push(s.servername ?? false);
+          onSocket(raw, s, held);
+        },
+      )
     : createServer((s) => onSocket(raw, s, held));
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const addr = server.address();
@@ -328,6 +340,51 @@ describe.skipIf(noOpenssl !== undefined)(
         spec(raw.port, { virtualhost: "vh.example.com", tls: { enableSni: true } }),
       );
       expect(raw.servernames.at(-1)).toBe("vh.example.com");
+    });
+    test("the SSL block's client certificate and key: accepted by a server that requires one", async () => {
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "rsa:2048",
+          "-subj",
+          "/CN=lb-checker",
+          "-days",
+          "1",
+          "-passout",
+          "pass:s3cret",
+          "-keyout",
+          join(dir, "client.key"),
+          "-out",
+          join(dir, "client.pem"),
+        ],
+        { stdio: "ignore" },
+      );
+      const clientCert = readFileSync(join(dir, "client.pem"));
+      const strict = await rawServer({
+        key: readFileSync(join(dir, "key.pem")),
+        cert: readFileSync(join(dir, "cert.pem")),
+        ca: clientCert,
+      });
+      try {
+        strict.behaviour = { kind: "respond", status: 200, body: "ok" };
+        const withCert = await probeHttpGet(
+          spec(strict.port, {
+            tls: {
+              certificate: clientCert.toString(),
+              key: readFileSync(join(dir, "client.key"), "utf8"),
+              password: "s3cret",
+            },
+          }),
+        );
+        expect(withCert).toMatchObject({ ok: true });
+        const without = await probeHttpGet(spec(strict.port, { tls: {}, connectTimeoutMs: 1000 }));
+        expect(without.ok).toBe(false);
+      } finally {
+        strict.close();
+      }
     });
     test("plain HTTP server probed with TLS fails within the timeout", async () => {
       const plain = await rawServer();
