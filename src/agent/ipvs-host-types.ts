@@ -16,6 +16,11 @@ export interface IpvsHostIo {
   readTable(): Table;
   /** One IPVS command; throws when the kernel refuses it. */
   apply(op: Op): void;
+  /**
+   * Optional: many commands at once, in order. Returns how many succeeded before the first
+   * refusal (and the refusal); later ones may have been applied as well.
+   */
+  applyMany?(ops: readonly Op[]): { done: number; error?: unknown };
   /** Arm the one timer at `atMs` (the host's clock), replacing the previous; undefined disarms. */
   schedule(atMs: number | undefined, fn: () => void): void;
   /** Start a probe; the promise never rejects. */

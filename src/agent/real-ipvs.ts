@@ -13,7 +13,7 @@ import { probePing } from "../io/check-ping.ts";
 import { probeSmtp } from "../io/check-smtp.ts";
 import { type CheckProbeResult, probeTcp } from "../io/check-tcp.ts";
 import { probeUdp } from "../io/check-udp.ts";
-import type { Ipvs } from "../io/ipvs.ts";
+import type { Ipvs, IpvsCommand } from "../io/ipvs.ts";
 import type { ScriptRunner } from "../io/script-runner.ts";
 import type { IpvsHostIo, ProbeSpec } from "./ipvs-host.ts";
 
@@ -61,6 +61,11 @@ export class RealIpvsHostIo implements IpvsHostIo {
     }
   }
 
+  /** Many commands at once (Ipvs.batch): the count that succeeded in order, and the refusal. */
+  applyMany(ops: readonly Op[]): { done: number; error?: unknown } {
+    return this.deps.ipvs.batch(ops.map(opCommand));
+  }
+
   schedule(atMs: number | undefined, fn: () => void): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
@@ -92,5 +97,24 @@ export class RealIpvsHostIo implements IpvsHostIo {
 
   random(): number {
     return Math.random();
+  }
+}
+
+/** One diff op as the kernel command that carries it out. */
+function opCommand(op: Op): IpvsCommand {
+  const service = toWireService(op.service);
+  switch (op.op) {
+    case "add-service":
+      return { op: "addService", service };
+    case "edit-service":
+      return { op: "editService", service };
+    case "del-service":
+      return { op: "delService", service };
+    case "add-dest":
+      return { op: "addDest", service, dest: toWireDest(op.dest) };
+    case "edit-dest":
+      return { op: "editDest", service, dest: toWireDest(op.dest) };
+    case "del-dest":
+      return { op: "delDest", service, dest: toWireDest(op.dest) };
   }
 }

@@ -513,6 +513,33 @@ describe("IpvsHost with a fake kernel", () => {
     expect(h.table()).toEqual(f.kernel);
   });
 
+  test("batched: a refusal mid-batch marks the table stale; the next pass re-reads and finishes", () => {
+    const f = new Fake();
+    let refuse = true;
+    const batches: number[] = [];
+    const io = Object.assign(f, {
+      applyMany(ops: readonly Op[]) {
+        batches.push(ops.length);
+        for (const [i, op] of ops.entries()) {
+          if (refuse && op.op === "add-dest" && op.dest.addr === "198.51.100.2") {
+            refuse = false;
+            return { done: i, error: new Error("NEW_DEST: EBUSY") };
+          }
+          f.apply(op);
+        }
+        return { done: ops.length };
+      },
+    });
+    const h = host(model(TWO_RS()), io);
+    h.start();
+    expect(batches).toEqual([3]);
+    expect(f.dests("192.0.2.1")).toEqual(["198.51.100.1:80/1"]);
+    expect(f.lines).toContain("ERROR IPVS add-dest failed: NEW_DEST: EBUSY");
+    h.reconcile();
+    expect(f.dests("192.0.2.1")).toEqual(["198.51.100.1:80/1", "198.51.100.2:80/1"]);
+    expect(h.table()).toEqual(f.kernel);
+  });
+
   test("ha_suspend withdraw: the service follows the owning VRRP instance", () => {
     const conf = HA_SUSPEND;
     const m = model(conf);

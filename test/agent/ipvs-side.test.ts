@@ -20,7 +20,7 @@ import type {
 } from "../../src/core/ipvs/types.ts";
 import type { AlertEvent } from "../../src/core/notify/format.ts";
 import { alertText } from "../../src/core/notify/format.ts";
-import type { Ipvs } from "../../src/io/ipvs.ts";
+import type { Ipvs, IpvsCommand } from "../../src/io/ipvs.ts";
 import { IpvsError } from "../../src/io/ipvs.ts";
 import { ScriptRunner } from "../../src/io/script-runner.ts";
 import { validate } from "../helpers/json-schema.ts";
@@ -92,6 +92,18 @@ class FakeKernel {
     },
     close: () => {
       this.closed = true;
+    },
+    batch: (cmds: readonly IpvsCommand[]) => {
+      this.calls.push(`batch ${cmds.length}`);
+      for (const [i, c] of cmds.entries()) {
+        try {
+          if ("dest" in c) this.handle[c.op](c.service, c.dest);
+          else this.handle[c.op](c.service);
+        } catch (error) {
+          return { done: i, error };
+        }
+      }
+      return { done: cmds.length };
     },
     startDaemon: (d: IpvsDaemon) => {
       this.calls.push(`startDaemon ${d.state} ${d.mcastIfn} id ${d.syncId}`);
