@@ -102,9 +102,30 @@ export type MutableModel = Omit<
 export type Model = DeepReadonly<MutableModel>;
 
 export function deepFreeze<T>(v: T): T {
-  if (typeof v === "object" && v !== null && !Object.isFrozen(v)) {
-    Object.freeze(v);
-    for (const x of Object.values(v)) deepFreeze(x);
-  }
+  if (isUnfrozenObject(v)) freezeTree(v);
   return v;
+}
+
+function isUnfrozenObject(v: unknown): v is object {
+  return typeof v === "object" && v !== null && !Object.isFrozen(v);
+}
+
+/**
+ * Freezes `v` and everything below it. A model holds a few hundred thousand values: look at
+ * each before recursing, so a number or a string costs no call, and walk arrays by index.
+ */
+function freezeTree(v: object): void {
+  Object.freeze(v);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (isUnfrozenObject(x)) freezeTree(x);
+    }
+    return;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    const x = o[k];
+    if (isUnfrozenObject(x)) freezeTree(x);
+  }
 }

@@ -62,38 +62,49 @@ function normVs(vs: Obj, g: GlobalModel, path: Path, cx: NormCx): void {
   if (vs.port === 0 && !pt) vs.persistence_timeout = { timeout: VS_DEFAULTS.persistence_timeout };
   const rsList = (vs.real_server ?? []) as Obj[];
   vs.real_server = rsList;
-  for (const rs of rsList) normRs(rs, vs, g);
+  // What this virtual server sets, looked up once for all its real servers.
+  const inherited = RS_INHERITS.filter((k) => vs[k] !== undefined);
+  for (const rs of rsList) normRs(rs, vs, g, inherited);
 }
 
-function normRs(rs: Obj, vs: Obj, g: GlobalModel): void {
-  for (const k of [
-    "weight",
-    "lvs_method",
-    "inhibit_on_failure",
-    "alpha",
-    "virtualhost",
-    ...TIMING,
-  ] as const) {
-    if (rs[k] === undefined && vs[k] !== undefined) rs[k] = copy(vs[k]);
+/** What a real server inherits from its virtual server (reference §1.13). */
+const RS_INHERITS = [
+  "weight",
+  "lvs_method",
+  "inhibit_on_failure",
+  "alpha",
+  "virtualhost",
+  ...TIMING,
+] as const;
+
+// Indexed loops: this runs for each of tens of thousands of real servers, mostly before
+// the JIT has compiled it, when a for-of over an array still walks the iterator protocol.
+function normRs(rs: Obj, vs: Obj, g: GlobalModel, inherited: readonly string[]): void {
+  for (let i = 0; i < inherited.length; i++) {
+    const k = inherited[i] as string;
+    if (rs[k] === undefined) rs[k] = copy(vs[k]);
   }
   if (rs.smtp_alert === undefined)
     rs.smtp_alert = g.smtp_alert_checker ?? g.smtp_alert ?? RS_SMTP_ALERT;
-  for (const type of CHECKER_TYPES) {
+  for (let i = 0; i < CHECKER_TYPES.length; i++) {
+    const type = CHECKER_TYPES[i] as string;
     const list = rs[type] as Obj[] | undefined;
     if (list) for (const c of list) normChecker(type, c, rs);
   }
 }
 
+const CHECKER_INHERITS = [
+  "delay_loop",
+  "connect_timeout",
+  "retry",
+  "delay_before_retry",
+  "warmup",
+  "alpha",
+] as const;
+
 function normChecker(type: string, c: Obj, rs: Obj): void {
   const byType = CHECKER_DEFAULTS.byType[type] ?? {};
-  for (const k of [
-    "delay_loop",
-    "connect_timeout",
-    "retry",
-    "delay_before_retry",
-    "warmup",
-    "alpha",
-  ] as const) {
+  for (const k of CHECKER_INHERITS) {
     if (c[k] === undefined && rs[k] !== undefined) c[k] = rs[k];
   }
   if (type === "BFD_CHECK" || type === "FILE_CHECK") return;

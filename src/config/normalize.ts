@@ -33,10 +33,29 @@ type Obj = Record<string, unknown>;
 /** A deep copy of plain JSON-like data (much cheaper than structuredClone here). */
 export function copy<T>(v: T): T {
   if (typeof v !== "object" || v === null) return v;
-  if (Array.isArray(v)) return v.map(copy) as T;
+  return copyObject(v) as T;
+}
+
+/**
+ * copy() of an object or array. A leaf is copied in place, not by a call: a large
+ * configuration's document holds a few hundred thousand of them. Arrays here are dense
+ * (the front ends build them by appending), so index order is element order.
+ */
+function copyObject(v: object): object {
+  if (Array.isArray(v)) {
+    const out: unknown[] = [];
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      out.push(typeof x === "object" && x !== null ? copyObject(x) : x);
+    }
+    return out;
+  }
   const out: Obj = {};
-  for (const k in v) out[k] = copy((v as Obj)[k]);
-  return out as T;
+  for (const k in v) {
+    const x = (v as Obj)[k];
+    out[k] = typeof x === "object" && x !== null ? copyObject(x) : x;
+  }
+  return out;
 }
 
 /** Fill keys that are absent, never overwrite. */

@@ -28,6 +28,14 @@ export function showPath(path: Path): string {
  */
 export class LocTable {
   private readonly map = new Map<string, Loc>();
+  /**
+   * Writes not yet applied to `map`, in order. A front end records a place for every path
+   * it reads (tens of thousands for a big LVS configuration) but a clean configuration
+   * never asks for one: keying each path costs more than the rest of lowering, so the
+   * keys are only built by the first lookup. Replaying in order keeps `set` and
+   * `setIfAbsent` meaning what they meant when they were called.
+   */
+  private readonly pending: { path: Path; loc: Loc; ifAbsent: boolean }[] = [];
   /** Model prefix → source prefix of the same length (only the last index differs). */
   private readonly remaps = new Map<string, Path>();
 
@@ -37,14 +45,22 @@ export class LocTable {
     private readonly lookup?: (path: Path) => Loc | undefined,
   ) {}
 
+  /** `path` must not change afterwards: it is keyed lazily (see `pending`). */
   set(path: Path, loc: Loc): void {
-    this.map.set(pathKey(path), loc);
+    this.pending.push({ path, loc, ifAbsent: false });
   }
 
   /** Only set if nothing is known yet (first definition wins). */
   setIfAbsent(path: Path, loc: Loc): void {
-    const k = pathKey(path);
-    if (!this.map.has(k)) this.map.set(k, loc);
+    this.pending.push({ path, loc, ifAbsent: true });
+  }
+
+  private settle(): void {
+    for (const { path, loc, ifAbsent } of this.pending) {
+      const k = pathKey(path);
+      if (!ifAbsent || !this.map.has(k)) this.map.set(k, loc);
+    }
+    this.pending.length = 0;
   }
 
   /**
@@ -57,6 +73,7 @@ export class LocTable {
   }
 
   get(path: Path): Loc | undefined {
+    if (this.pending.length > 0) this.settle();
     const p = this.toSource(path);
     return this.map.get(pathKey(p)) ?? this.lookup?.(p);
   }

@@ -101,21 +101,32 @@ export function* scriptsOf(m: MutableModel): Generator<[Path, string]> {
     yield* from(g as Obj, ["vrrp_sync_group", n], notifyKeys);
   for (const [v, vs] of m.virtual_server.entries()) {
     yield* from(vs as unknown as Obj, ["virtual_server", v], ["quorum_up", "quorum_down"]);
-    for (const [r, rs] of vs.real_server.entries()) {
-      yield* from(
-        rs as unknown as Obj,
-        ["virtual_server", v, "real_server", r],
-        ["notify_up", "notify_down"],
-      );
-      for (const [c, mc] of (rs.MISC_CHECK ?? []).entries())
-        yield* from(
-          mc as Obj,
-          ["virtual_server", v, "real_server", r, "MISC_CHECK", c],
-          ["misc_path"],
-        );
-    }
+    // Tens of thousands of real servers, most with no script: a plain loop finds the few
+    // that have one (a generator's locals live on the heap, slow before the JIT warms up).
+    yield* realServerScripts(vs.real_server as unknown as readonly Obj[], v);
   }
 }
+
+function realServerScripts(list: readonly Obj[], v: number): [Path, string][] {
+  const out: [Path, string][] = [];
+  for (let r = 0; r < list.length; r++) {
+    const rs = list[r] as Obj;
+    for (const k of RS_SCRIPT_KEYS) {
+      const c = scriptCommand(rs[k]);
+      if (c) out.push([["virtual_server", v, "real_server", r, k], c]);
+    }
+    const misc = rs.MISC_CHECK as Obj[] | undefined;
+    if (!misc) continue;
+    for (let n = 0; n < misc.length; n++) {
+      const c = scriptCommand(misc[n]?.misc_path);
+      if (c) out.push([["virtual_server", v, "real_server", r, "MISC_CHECK", n, "misc_path"], c]);
+    }
+  }
+  return out;
+}
+
+const scriptCommand = (v: unknown) => (v as { command?: string[] } | undefined)?.command?.[0];
+const RS_SCRIPT_KEYS = ["notify_up", "notify_down"] as const;
 
 /** keepalived warns once, "SECURITY VIOLATION", when scripts that exist would run without it. */
 function scriptSecurity(m: MutableModel, cx: NormCx, host: HostView): void {

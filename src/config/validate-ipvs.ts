@@ -76,8 +76,10 @@ function validateFlags(vs: Obj, p: Path, cx: NormCx): void {
 function validateRealServers(vs: Obj, p: Path, m: MutableModel, cx: NormCx): void {
   const name = vsName(vs);
   const seen = new Set<string>();
-  ((vs.real_server ?? []) as Obj[]).forEach((rs, n) => {
-    const rp: Path = [...p, "real_server", n];
+  const list = (vs.real_server ?? NONE) as Obj[];
+  for (let n = 0; n < list.length; n++) {
+    const rs = list[n] as Obj;
+    const rp: Path = p.concat("real_server", n);
     const id = `${rs.ip}|${rs.port}`;
     if (seen.has(id))
       err(
@@ -96,13 +98,22 @@ function validateRealServers(vs: Obj, p: Path, m: MutableModel, cx: NormCx): voi
         `virtual_server ${name}: real_server ${rs.ip} is not the service's family (only TUN may mix)`,
       );
     validateCheckers(rs, rp, m, cx);
-  });
+  }
 }
 
+/** Shared stand-in for an absent list: tens of thousands of real servers have no checker. */
+const NONE: readonly Obj[] = [];
+const HTTP_CHECKERS = ["HTTP_GET", "SSL_GET"] as const;
+
 function validateCheckers(rs: Obj, rp: Path, m: MutableModel, cx: NormCx): void {
-  for (const type of ["HTTP_GET", "SSL_GET"]) {
-    ((rs[type] ?? []) as Obj[]).forEach((c, n) => {
-      const urls = (c.url ?? []) as Obj[];
+  // Most real servers of a large configuration have no checker at all.
+  if (
+    (rs.HTTP_GET ?? rs.SSL_GET ?? rs.MISC_CHECK ?? rs.FILE_CHECK ?? rs.BFD_CHECK ?? null) === null
+  )
+    return;
+  for (const type of HTTP_CHECKERS) {
+    ((rs[type] ?? NONE) as Obj[]).forEach((c, n) => {
+      const urls = (c.url ?? NONE) as Obj[];
       if (urls.length === 0)
         err(cx, [...rp, type, n], "url-missing", `${type} needs at least one url { path … }`);
       urls.forEach((u, k) => {
@@ -111,11 +122,11 @@ function validateCheckers(rs: Obj, rp: Path, m: MutableModel, cx: NormCx): void 
       });
     });
   }
-  ((rs.MISC_CHECK ?? []) as Obj[]).forEach((c, n) => {
+  ((rs.MISC_CHECK ?? NONE) as Obj[]).forEach((c, n) => {
     if (!c.misc_path)
       err(cx, [...rp, "MISC_CHECK", n], "misc-path-missing", "MISC_CHECK needs misc_path");
   });
-  ((rs.FILE_CHECK ?? []) as Obj[]).forEach((c, n) => {
+  ((rs.FILE_CHECK ?? NONE) as Obj[]).forEach((c, n) => {
     const f = c.track_file as string | undefined;
     if (!f || !m.track_file[f])
       err(
@@ -125,7 +136,7 @@ function validateCheckers(rs: Obj, rp: Path, m: MutableModel, cx: NormCx): void 
         `FILE_CHECK track_file '${f ?? ""}' is not a defined track_file`,
       );
   });
-  ((rs.BFD_CHECK ?? []) as Obj[]).forEach((c, n) => {
+  ((rs.BFD_CHECK ?? NONE) as Obj[]).forEach((c, n) => {
     const b = c.name as string | undefined;
     if (!b || !m.bfd_instance?.[b])
       err(

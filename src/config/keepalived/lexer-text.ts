@@ -70,14 +70,60 @@ function richOfChars(text: string): Rich {
  * A source line as decomment() would leave it, built directly (one cols array) when the
  * line holds no quote, comment, backslash or character outside the BMP: the common case.
  */
-export function sourceLine(raw: string, onOpenQuote?: (col: number) => void): Rich {
+export function sourceLine(
+  raw: string,
+  onOpenQuote?: (col: number) => void,
+  cache?: ColsCache,
+): Rich {
   if (SURROGATE.test(raw)) return decomment(richOfChars(raw), onOpenQuote);
   if (COMMENT_OR_QUOTE.test(raw)) return decomment(richOf(raw), onOpenQuote);
   const start = skipBlanks(raw, 0);
   let end = raw.length;
   while (end > start && isBlankCode(raw.charCodeAt(end - 1))) end--;
   const text = start === 0 && end === raw.length ? raw : raw.slice(start, end);
-  return { text, cols: identityCols(end - start, start + 1), chain: null };
+  return { text, cols: sharedIdentityCols(end - start, start + 1, cache), chain: null };
+}
+
+/**
+ * Anything that gives a line more to do than trimming its blanks: a NUL or CR, quotes,
+ * comments, escapes, parameters (`$`), conditionals (`@`), sequences (`~`), characters
+ * outside the BMP. Most lines of a large configuration hold none of them.
+ */
+const NOT_PLAIN = /[\0\r"#!\\$@~\ud800-\udfff]/;
+
+/**
+ * The fast path of a physical line: when `raw` is non-empty, short enough that its UTF-8
+ * length cannot pass MAX_LINE_BYTES, and holds nothing NOT_PLAIN matches, it is its own
+ * logical line once trimmed, exactly as sourceLine and the preprocessor would leave it.
+ * Returns null for every other line, which takes the full path.
+ */
+export function plainLine(raw: string, cache: ColsCache): Rich | null {
+  if (raw.length === 0 || raw.length * 3 > MAX_LINE_BYTES || NOT_PLAIN.test(raw)) return null;
+  const start = skipBlanks(raw, 0);
+  let end = raw.length;
+  while (end > start && isBlankCode(raw.charCodeAt(end - 1))) end--;
+  const text = start === 0 && end === raw.length ? raw : raw.slice(start, end);
+  return { text, cols: sharedIdentityCols(end - start, start + 1, cache), chain: null };
+}
+
+/**
+ * Column arrays of plain lines, by indent and length. Nothing writes a `cols` array once
+ * built (every rewrite makes a new one), so lines alike share one: a generated LVS
+ * configuration repeats a handful of line shapes tens of thousands of times.
+ */
+export type ColsCache = Map<number, readonly number[]>;
+/** Longer lines than keepalived reads (MAXBUF) are never shared. */
+const SHARE_BELOW = 4096;
+
+function sharedIdentityCols(n: number, first: number, cache?: ColsCache): readonly number[] {
+  if (!cache || n >= SHARE_BELOW || first >= SHARE_BELOW) return identityCols(n, first);
+  const key = first * SHARE_BELOW + n;
+  let cols = cache.get(key);
+  if (!cols) {
+    cols = identityCols(n, first);
+    cache.set(key, cols);
+  }
+  return cols;
 }
 
 /** All characters at one column: text that came from an expansion at `col`. */
@@ -117,7 +163,8 @@ export function isSpaceCode(c: number): boolean {
 }
 
 export function skipBlanks(s: string, i: number): number {
-  while (i < s.length && isBlankCode(s.charCodeAt(i))) i++;
+  // The test is written out, not isBlankCode: this runs for every character of indentation.
+  for (let c = s.charCodeAt(i); c === 32 || c === 9; c = s.charCodeAt(i)) i++;
   return i;
 }
 

@@ -25,12 +25,14 @@ import {
 } from "./lexer-params.ts";
 import { advance, type Gen, parseLst, parseSeq } from "./lexer-seq.ts";
 import {
+  type ColsCache,
   charColAt,
   decomment,
   dirName,
   exceedsBytes,
   MAX_LINE_BYTES,
   normalizePath,
+  plainLine,
   type Rich,
   richAt,
   skipBlanks,
@@ -92,6 +94,8 @@ interface State {
   stopped: boolean;
   /** The multi-line definition whose continuation lines are being collected. */
   capture: Def | null;
+  /** Column arrays shared by plain lines of the same shape (see sourceLine). */
+  readonly cols: ColsCache;
 }
 
 /** Per logical line: substitution budget and what was already reported about it. */
@@ -117,6 +121,7 @@ export function preprocess(
     linesLeft: opts.maxLines ?? MAX_PREPROCESSED_LINES,
     stopped: false,
     capture: null,
+    cols: new Map(),
   };
   readFile(st, path, host.readFile(path) ?? "");
   return st.out;
@@ -129,8 +134,10 @@ function readFile(st: State, path: string, text: string): void {
   const pending: Pending = { gens: [], frames: [] };
   const lines = text.split("\n");
   for (let i = 0; i < lines.length && !st.stopped; i++) {
-    physicalLine(st, pending, { file: path, line: i + 1 }, lines[i] ?? "");
-    drain(st, pending);
+    const raw = lines[i] ?? "";
+    if (!plainPhysicalLine(st, path, i + 1, raw))
+      physicalLine(st, pending, { file: path, line: i + 1 }, raw);
+    if (pending.gens.length > 0 || pending.frames.length > 0) drain(st, pending);
   }
   // Our choice: a multi-line definition does not run on into the including file.
   stopCapture(st);
@@ -141,6 +148,21 @@ function readFile(st: State, path: string, text: string): void {
 function stopCapture(st: State): void {
   if (st.capture) endCapture(st.capture);
   st.capture = null;
+}
+
+/**
+ * A line with nothing to expand, outside a multi-line definition and within the line
+ * budget, is emitted as it is, trimmed (see plainLine): what physicalLine would do, without
+ * its per-line state. False when the line needs physicalLine.
+ */
+function plainPhysicalLine(st: State, file: string, line: number, raw: string): boolean {
+  if (st.capture || st.linesLeft < 1) return false;
+  const r = plainLine(raw, st.cols);
+  // `include` and `include_check` lines are directives, not statements.
+  if (!r || r.text.startsWith("include")) return false;
+  st.linesLeft--;
+  if (r.text.length > 0) st.out.push({ text: r.text, file, line, cols: r.cols });
+  return true;
 }
 
 function physicalLine(st: State, pending: Pending, at: Origin, line: string): void {
@@ -168,7 +190,7 @@ function physicalLine(st: State, pending: Pending, at: Origin, line: string): vo
     return;
   }
   const ls = newLineState();
-  const r = sourceLine(raw, (col) => reportQuote(st, ls, { ...at, col }));
+  const r = sourceLine(raw, (col) => reportQuote(st, ls, { ...at, col }), st.cols);
   if (r.text.length > 0) handleLine(st, pending, r, at, ls);
 }
 

@@ -7,7 +7,6 @@ import type { Diags, Loc } from "../diag.ts";
 import type { SrcLine, Stmt, Tok } from "./types.ts";
 
 /** Token separators: C isspace(), keepalived's WHITE_SPACE. */
-const isSpace = (c: number) => c === 32 || (c >= 9 && c <= 13);
 const isBlank = (c: number) => c === 32 || c === 9;
 
 /** A run of a line between braces, or one brace. */
@@ -26,7 +25,31 @@ function locAt(line: SrcLine, i: number): Loc {
 }
 
 function tok(line: SrcLine, i: number, text: string, quoted: boolean): Tok {
-  return { file: line.file, line: line.line, col: colAt(line, i), text, quoted };
+  const col = line.cols[i] ?? colAt(line, i);
+  return { file: line.file, line: line.line, col, text, quoted };
+}
+
+/**
+ * The scans below run for every line of a configuration that may have tens of thousands,
+ * mostly before the JIT has compiled anything, when every call costs: words and the search
+ * for a brace are one regular-expression call each, not a call per character, and the
+ * short runs of blanks between words are tested inline. C isspace() is [\t-\r ].
+ */
+const WORD = /[^\t-\r "]*/y;
+const BRACE_OR_QUOTE = /[{}"]/g;
+
+/** The first index in [i, end) that is not C isspace(), or `end`. */
+function skipSpaces(t: string, i: number, end: number): number {
+  for (let c = t.charCodeAt(i); i < end && (c === 32 || (c >= 9 && c <= 13)); c = t.charCodeAt(i))
+    i++;
+  return i;
+}
+
+/** The index after the run `re` (a sticky `*` expression) matches at `i` (i ≤ t.length). */
+function skipRun(re: RegExp, t: string, i: number): number {
+  re.lastIndex = i;
+  re.test(t);
+  return re.lastIndex;
 }
 
 /**
@@ -36,36 +59,53 @@ function tok(line: SrcLine, i: number, text: string, quoted: boolean): Tok {
  */
 export function splitBraces(t: string): Piece[] {
   const pieces: Piece[] = [];
+  scanPieces(t, {
+    brace: (kind, start) => pieces.push(kind === "{" ? { kind: "{", start } : { kind: "}", start }),
+    text: (start, end) => pieces.push({ kind: "text", start, end }),
+  });
+  return pieces;
+}
+
+/** What scanPieces finds, in order; parseStatements acts on it without building pieces. */
+interface PieceVisitor {
+  brace(kind: "{" | "}", start: number): void;
+  text(start: number, end: number): void;
+}
+
+const OPEN_BRACE = 123;
+const CLOSE_BRACE = 125;
+const QUOTE = 34;
+
+function scanPieces(t: string, v: PieceVisitor): void {
   let pos = 0;
   while (pos < t.length) {
-    while (pos < t.length && isBlank(t.charCodeAt(pos))) pos++;
+    for (let c = t.charCodeAt(pos); c === 32 || c === 9; c = t.charCodeAt(pos)) pos++;
     if (pos >= t.length) break;
-    const c = t[pos];
-    if (c === "{" || c === "}") {
-      pieces.push(c === "{" ? { kind: "{", start: pos } : { kind: "}", start: pos });
+    const c = t.charCodeAt(pos);
+    if (c === OPEN_BRACE || c === CLOSE_BRACE) {
+      v.brace(c === OPEN_BRACE ? "{" : "}", pos);
       pos++;
       continue;
     }
     const brace = findBrace(t, pos);
     let end = brace < 0 ? t.length : brace;
     while (end > pos && isBlank(t.charCodeAt(end - 1))) end--;
-    pieces.push({ kind: "text", start: pos, end });
+    v.text(pos, end);
     pos = brace < 0 ? t.length : brace;
   }
-  return pieces;
 }
 
 function findBrace(t: string, from: number): number {
-  for (let q = from; q < t.length; q++) {
-    const c = t[q];
-    if (c === "{" || c === "}") return q;
-    if (c === '"') {
-      const close = t.indexOf('"', q + 1);
-      if (close < 0) return -1;
-      q = close;
-    }
+  let q = from;
+  for (;;) {
+    BRACE_OR_QUOTE.lastIndex = q;
+    if (!BRACE_OR_QUOTE.test(t)) return -1;
+    q = BRACE_OR_QUOTE.lastIndex - 1;
+    if (t.charCodeAt(q) !== QUOTE) return q;
+    const close = t.indexOf('"', q + 1);
+    if (close < 0) return -1;
+    q = close + 1;
   }
-  return -1;
 }
 
 /**
@@ -78,25 +118,54 @@ export function tokenize(
   start: number,
   end: number,
 ): { toks: Tok[]; firstEnd: number; openQuote: number } {
+  const args: Tok[] = [];
+  scanTokens(line, start, end, args);
+  const toks = scan.kw ? [scan.kw, ...args] : args;
+  const out = { toks, firstEnd: scan.firstEnd, openQuote: scan.openQuote };
+  scan.kw = undefined;
+  return out;
+}
+
+/**
+ * What scanTokens found besides the arguments. One record, rewritten by every scan (a scan
+ * never nests): a statement per line of a large configuration then costs no result object
+ * and no second token array.
+ */
+const scan: { kw: Tok | undefined; firstEnd: number; openQuote: number } = {
+  kw: undefined,
+  firstEnd: 0,
+  openQuote: -1,
+};
+
+/** tokenize's scan: the first word goes to `scan.kw`, the others to `args`. */
+function scanTokens(line: SrcLine, start: number, end: number, args: Tok[]): void {
   const t = line.text;
-  const toks: Tok[] = [];
-  let firstEnd = end;
+  scan.kw = undefined;
+  scan.firstEnd = end;
+  scan.openQuote = -1;
   let i = start;
   for (;;) {
-    while (i < end && isSpace(t.charCodeAt(i))) i++;
-    if (i >= end) return { toks, firstEnd, openQuote: -1 };
-    if (t[i] === '"') {
+    i = skipSpaces(t, i, end);
+    if (i >= end) return;
+    let word: Tok;
+    if (t.charCodeAt(i) === QUOTE) {
       const close = t.indexOf('"', i + 1);
-      if (close < 0 || close >= end) return { toks, firstEnd, openQuote: i };
-      toks.push(tok(line, i, t.slice(i + 1, close), true));
+      if (close < 0 || close >= end) {
+        scan.openQuote = i;
+        return;
+      }
+      word = tok(line, i, t.slice(i + 1, close), true);
       i = close + 1;
     } else {
-      let j = i;
-      while (j < end && !isSpace(t.charCodeAt(j)) && t[j] !== '"') j++;
-      toks.push(tok(line, i, t.slice(i, j), false));
+      const j = Math.min(skipRun(WORD, t, i), end);
+      word = tok(line, i, t.slice(i, j), false);
       i = j;
     }
-    if (toks.length === 1) firstEnd = i;
+    if (scan.kw) args.push(word);
+    else {
+      scan.kw = word;
+      scan.firstEnd = i;
+    }
   }
 }
 
@@ -126,16 +195,16 @@ interface Level {
 }
 
 function statement(line: SrcLine, start: number, end: number, diags: Diags): Building | null {
-  const { toks, firstEnd, openQuote } = tokenize(line, start, end);
+  const args: Tok[] = [];
+  scanTokens(line, start, end, args);
+  const { kw, firstEnd, openQuote } = scan;
+  scan.kw = undefined;
   if (openQuote >= 0 && !lexerSawOpenQuote(line.text)) {
     const msg = "unmatched double quote; the rest of the line is ignored";
     diags.warn(locAt(line, openQuote), "unmatched-quote", msg);
   }
-  const kw = toks[0];
   if (!kw) return null;
-  const args = toks.slice(1);
-  let r = firstEnd;
-  while (r < end && isSpace(line.text.charCodeAt(r))) r++;
+  const r = skipSpaces(line.text, firstEnd, end);
   const restLoc = r < end ? locAt(line, r) : { ...locAt(line, r - 1), col: colAt(line, r - 1) + 1 };
   return { kw, args, rest: line.text.slice(r, end), restLoc };
 }
@@ -160,26 +229,27 @@ function openBlock(level: Level, line: SrcLine, at: number, diags: Diags): Level
 export function parseStatements(lines: readonly SrcLine[], diags: Diags): Stmt[] {
   const root: Level = { owner: null, stmts: [] };
   const stack: Level[] = [root];
-  for (const line of lines) {
-    for (const piece of splitBraces(line.text)) {
-      const level = stack[stack.length - 1] ?? root;
-      if (piece.kind === "{") {
-        const inner = openBlock(level, line, piece.start, diags);
+  let line: SrcLine | undefined;
+  const visitor: PieceVisitor = {
+    brace(kind, start) {
+      const at = line as SrcLine;
+      if (kind === "{") {
+        const inner = openBlock(stack[stack.length - 1] ?? root, at, start, diags);
         if (inner) stack.push(inner);
-      } else if (piece.kind === "}") {
-        if (stack.length > 1) stack.pop();
-        else
-          diags.warn(
-            locAt(line, piece.start),
-            "unexpected-brace",
-            "unexpected '}' with no open block; ignored",
-          );
-      } else {
-        const stmt = statement(line, piece.start, piece.end, diags);
-        if (stmt) level.stmts.push(stmt);
-      }
-    }
-  }
+      } else if (stack.length > 1) stack.pop();
+      else
+        diags.warn(
+          locAt(at, start),
+          "unexpected-brace",
+          "unexpected '}' with no open block; ignored",
+        );
+    },
+    text(start, end) {
+      const stmt = statement(line as SrcLine, start, end, diags);
+      if (stmt) (stack[stack.length - 1] ?? root).stmts.push(stmt);
+    },
+  };
+  for (line of lines) scanPieces(line.text, visitor);
   for (const { owner } of stack) {
     if (!owner?.openLoc) continue;
     diags.warn(

@@ -63,13 +63,34 @@ export interface VsHead {
 const headIssue = (code: string, message: string, at?: number): Issue =>
   at === undefined ? { code, message } : { code, message, at };
 
+/**
+ * Canonical form of each address spelling read: a large LVS configuration names the same
+ * real servers under every virtual server, and parsing one allocates. Bounded; null marks
+ * a spelling that is not an address.
+ */
+const canonicalIps = new Map<string, string | null>();
+const MAX_CANONICAL_IPS = 4096;
+/** Shared empty list for the common case; callers only read issues. */
+const NO_ISSUES: Issue[] = [];
+
+function canonicalIp(text: string): string | undefined {
+  let c = canonicalIps.get(text);
+  if (c === undefined) {
+    const parsed = parseIp(text);
+    c = parsed ? formatIp(parsed) : null;
+    if (canonicalIps.size >= MAX_CANONICAL_IPS) canonicalIps.clear();
+    canonicalIps.set(text, c);
+  }
+  return c ?? undefined;
+}
+
 function readIpPort(toks: readonly Tok[], from: number): { value?: RsHead; issues: Issue[] } {
   const a = toks[from];
   if (!a) return { issues: [headIssue("missing-argument", "expected an IP address")] };
-  const parsed = parseIp(a.text);
-  if (!parsed)
+  const ip = canonicalIp(a.text);
+  if (ip === undefined)
     return { issues: [headIssue("bad-address", `'${a.text}' is not an IP address`, from)] };
-  const out: RsHead = { ip: formatIp(parsed) };
+  const out: RsHead = { ip };
   const p = toks[from + 1];
   if (p) {
     const n = port.parse(p.text);
@@ -85,7 +106,7 @@ function readIpPort(toks: readonly Tok[], from: number): { value?: RsHead; issue
           severity: "warning" as const,
         },
       ]
-    : [];
+    : NO_ISSUES;
   return { value: out, issues };
 }
 
