@@ -40,6 +40,10 @@ export function errorReason(e: unknown): string {
 }
 
 export function probeTcp(spec: TcpCheckSpec): Promise<CheckProbeResult> {
+  // Bun's own socket costs a fifth less CPU per connect than node:net's wrapper (measured:
+  // 57 vs 72–83 µs per connect with the server in the same process); it cannot bind the
+  // source, so bindto / bind_port keep node:net.
+  if (spec.bindAddress === undefined && spec.bindPort === undefined) return probeTcpBun(spec);
   const startMs = performance.now();
   return new Promise((resolve) => {
     let sock: Socket | undefined;
@@ -69,5 +73,51 @@ export function probeTcp(spec: TcpCheckSpec): Promise<CheckProbeResult> {
     } catch (e) {
       finish(false, errorReason(e));
     }
+  });
+}
+
+function probeTcpBun(spec: TcpCheckSpec): Promise<CheckProbeResult> {
+  const startMs = performance.now();
+  return new Promise((resolve) => {
+    let done = false;
+    let sock: { end(): void } | undefined;
+    const finish = (ok: boolean, reason?: string) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      // Closed at once with a FIN, as check_tcp.c closes its socket.
+      sock?.end();
+      const latencyMs = elapsedMs(startMs);
+      resolve(reason === undefined ? { ok, latencyMs } : { ok, reason, latencyMs });
+    };
+    const timer = setTimeout(
+      () => finish(false, `connect timeout after ${spec.connectTimeoutMs} ms`),
+      spec.connectTimeoutMs,
+    );
+    Bun.connect({
+      hostname: spec.host,
+      port: spec.port,
+      socket: {
+        open(s) {
+          // Connected after the timeout fired: nobody waits for it any more.
+          if (done) {
+            s.end();
+            return;
+          }
+          sock = s;
+          finish(true);
+        },
+        data() {},
+        connectError(_s, e) {
+          finish(false, errorReason(e));
+        },
+        error(_s, e) {
+          finish(false, errorReason(e));
+        },
+        close() {
+          finish(false, "connection closed before it was established");
+        },
+      },
+    }).catch((e: unknown) => finish(false, errorReason(e)));
   });
 }
