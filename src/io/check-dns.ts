@@ -5,8 +5,6 @@
  * not our answer are ignored and the wait goes on). No acceptable reply within connect_timeout,
  * an ICMP error (ECONNREFUSED…) or an error RCODE fail the probe. It never rejects.
  */
-import { createSocket, type Socket } from "node:dgram";
-import { isIPv6 } from "node:net";
 import {
   DNS_RECV_BUFFER_BYTES,
   DNS_TYPES,
@@ -14,7 +12,8 @@ import {
   dnsReplyVerdict,
   encodeDnsQuery,
 } from "../core/check/dns.ts";
-import { type CheckProbeResult, elapsedMs, errorReason } from "./check-tcp.ts";
+import { type CheckProbeResult, errorReason } from "./check-tcp.ts";
+import { failedProbe, udpExchange } from "./udp-exchange.ts";
 
 export interface DnsCheckSpec {
   readonly host: string;
@@ -31,57 +30,27 @@ export interface DnsCheckSpec {
 }
 
 export function probeDns(spec: DnsCheckSpec): Promise<CheckProbeResult> {
-  const startMs = performance.now();
   const id = spec.queryId ?? Math.floor(Math.random() * 0x10000);
-  return new Promise((resolve) => {
-    let sock: Socket | undefined;
-    let done = false;
-    const finish = (ok: boolean, reason?: string) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      try {
-        sock?.close();
-      } catch {
-        // already closed
-      }
-      const latencyMs = elapsedMs(startMs);
-      resolve(reason === undefined ? { ok, latencyMs } : { ok, reason, latencyMs });
-    };
-    const timer = setTimeout(
-      () => finish(false, `read timeout from socket after ${spec.connectTimeoutMs} ms`),
-      spec.connectTimeoutMs,
-    );
-    const query = encodeDnsQuery(id, spec.name, DNS_TYPES[spec.type] ?? DNS_TYPES.SOA);
-    if (!query.ok) return finish(false, `cannot encode name '${spec.name}': ${query.reason}`);
-    try {
-      const s = createSocket(isIPv6(spec.host) ? "udp6" : "udp4");
-      sock = s;
-      s.on("error", (e) => finish(false, `failed to read socket: ${errorReason(e)}`));
-      s.on("message", (msg: Buffer) => {
-        const n = Math.min(msg.length, DNS_RECV_BUFFER_BYTES);
-        const v = dnsReplyVerdict(id, new Uint8Array(msg.buffer, msg.byteOffset, n));
-        if (v.kind === "ok") finish(true);
-        else if (v.kind === "fail") finish(false, `read error occurred. (${v.reason})`);
-      });
-      const connectAndSend = () =>
-        s.connect(spec.port, spec.host, () => {
-          if (done) return;
-          s.send(query.bytes, (err) => {
-            if (err) finish(false, `failed to write socket: ${errorReason(err)}`);
-          });
-        });
-      if (spec.bindAddress !== undefined || spec.bindPort !== undefined)
-        s.bind(
-          {
-            port: spec.bindPort ?? 0,
-            ...(spec.bindAddress !== undefined ? { address: spec.bindAddress } : {}),
-          },
-          connectAndSend,
-        );
-      else connectAndSend();
-    } catch (e) {
-      finish(false, errorReason(e));
-    }
+  const query = encodeDnsQuery(id, spec.name, DNS_TYPES[spec.type] ?? DNS_TYPES.SOA);
+  if (!query.ok) return failedProbe(`cannot encode name '${spec.name}': ${query.reason}`);
+  return udpExchange({
+    host: spec.host,
+    port: spec.port,
+    ...(spec.bindAddress !== undefined ? { bindAddress: spec.bindAddress } : {}),
+    ...(spec.bindPort !== undefined ? { bindPort: spec.bindPort } : {}),
+    timeoutMs: spec.connectTimeoutMs,
+    payload: query.bytes,
+    onMessage: (msg) => {
+      const v = dnsReplyVerdict(id, msg.subarray(0, DNS_RECV_BUFFER_BYTES));
+      if (v.kind === "ok") return { ok: true };
+      if (v.kind === "fail") return { ok: false, reason: `read error occurred. (${v.reason})` };
+      return undefined;
+    },
+    onTimeout: () => ({
+      ok: false,
+      reason: `read timeout from socket after ${spec.connectTimeoutMs} ms`,
+    }),
+    readError: (e) => `failed to read socket: ${errorReason(e)}`,
+    writeError: (e) => `failed to write socket: ${errorReason(e)}`,
   });
 }

@@ -15,9 +15,8 @@
  *
  * It never rejects, and everything is bounded by connect_timeout.
  */
-import { createSocket, type Socket } from "node:dgram";
-import { isIPv6 } from "node:net";
-import { type CheckProbeResult, elapsedMs, errorReason } from "./check-tcp.ts";
+import { type CheckProbeResult, errorReason } from "./check-tcp.ts";
+import { failedProbe, udpExchange } from "./udp-exchange.ts";
 
 /** A reply pattern: bytes and, per byte, the bits that are wildcards (check_udp.c reply_mask). */
 export interface ReplyPattern {
@@ -117,64 +116,34 @@ function payloadOf(spec: UdpCheckSpec): Uint8Array | string {
 }
 
 export function probeUdp(spec: UdpCheckSpec): Promise<CheckProbeResult> {
-  const startMs = performance.now();
   const pattern =
     typeof spec.requireReply === "string" ? parseHexPattern(spec.requireReply) : undefined;
   const maxLen = spec.maxReplyLength ?? UDP_DEFAULT_MAX_REPLY;
   const minLen = spec.minReplyLength ?? 0;
-  return new Promise((resolve) => {
-    let sock: Socket | undefined;
-    let done = false;
-    const finish = (ok: boolean, reason?: string) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      try {
-        sock?.close();
-      } catch {
-        // already closed (an error closes it)
-      }
-      const latencyMs = elapsedMs(startMs);
-      resolve(reason === undefined ? { ok, latencyMs } : { ok, reason, latencyMs });
-    };
-    const timer = setTimeout(() => {
-      if (spec.requireReply !== undefined)
-        finish(false, `no reply within ${spec.connectTimeoutMs} ms`);
-      else finish(true); // keepalived: silence without an ICMP error is success
-    }, spec.connectTimeoutMs);
-    const payload = payloadOf(spec);
-    if (typeof payload === "string") return finish(false, payload);
-    if (typeof spec.requireReply === "string" && pattern === undefined)
-      return finish(false, `invalid require_reply pattern '${spec.requireReply}'`);
-    try {
-      const s = createSocket(isIPv6(spec.host) ? "udp6" : "udp4");
-      sock = s;
-      s.on("error", (e) => finish(false, errorReason(e)));
-      s.on("message", (msg: Buffer) => {
-        // keepalived reads into a buffer of max_reply_len + 1 bytes: longer replies are cut.
-        const reply = new Uint8Array(msg.buffer, msg.byteOffset, Math.min(msg.length, maxLen + 1));
-        const why =
-          pattern === undefined ? undefined : udpReplyMismatch(reply, pattern, minLen, maxLen);
-        finish(why === undefined, why);
-      });
-      const connectAndSend = () =>
-        s.connect(spec.port, spec.host, () => {
-          if (done) return;
-          s.send(payload, (err) => {
-            if (err) finish(false, errorReason(err));
-          });
-        });
-      if (spec.bindAddress !== undefined || spec.bindPort !== undefined)
-        s.bind(
-          {
-            port: spec.bindPort ?? 0,
-            ...(spec.bindAddress !== undefined ? { address: spec.bindAddress } : {}),
-          },
-          connectAndSend,
-        );
-      else connectAndSend();
-    } catch (e) {
-      finish(false, errorReason(e));
-    }
+  const payload = payloadOf(spec);
+  if (typeof payload === "string") return failedProbe(payload);
+  if (typeof spec.requireReply === "string" && pattern === undefined)
+    return failedProbe(`invalid require_reply pattern '${spec.requireReply}'`);
+  return udpExchange({
+    host: spec.host,
+    port: spec.port,
+    ...(spec.bindAddress !== undefined ? { bindAddress: spec.bindAddress } : {}),
+    ...(spec.bindPort !== undefined ? { bindPort: spec.bindPort } : {}),
+    timeoutMs: spec.connectTimeoutMs,
+    payload,
+    onMessage: (msg) => {
+      // keepalived reads into a buffer of max_reply_len + 1 bytes: longer replies are cut.
+      const reply = msg.subarray(0, maxLen + 1);
+      const why =
+        pattern === undefined ? undefined : udpReplyMismatch(reply, pattern, minLen, maxLen);
+      return why === undefined ? { ok: true } : { ok: false, reason: why };
+    },
+    // keepalived: silence without an ICMP error is success unless a reply is required.
+    onTimeout: () =>
+      spec.requireReply !== undefined
+        ? { ok: false, reason: `no reply within ${spec.connectTimeoutMs} ms` }
+        : { ok: true },
+    readError: errorReason,
+    writeError: errorReason,
   });
 }
