@@ -5,6 +5,7 @@
 import { expect, test } from "bun:test";
 import { Metrics } from "../../src/agent/metrics.ts";
 import type { StatusDoc, StatusVirtualServer } from "../../src/agent/status-types.ts";
+import { missing } from "../helpers/env.ts";
 import { doc, VI_1 } from "../helpers/metrics-fixture.ts";
 import { parseProm, promSample, promSamples } from "../helpers/prom-parse.ts";
 
@@ -99,3 +100,19 @@ test("no virtual servers: no IPVS family is described at all", () => {
   expect(text).not.toContain("edge_agent_real_server");
   expect(text).not.toContain("edge_agent_checker");
 });
+
+// Prometheus' own linter, where installed (.ci/run installs it from Debian's `prometheus`).
+const noPromtool = missing({ commands: ["promtool"] });
+test.skipIf(noPromtool !== undefined)(
+  `promtool check metrics accepts the IPVS families${noPromtool ? ` (skipped: ${noPromtool})` : ""}`,
+  () => {
+    const text = new Metrics({ bunVersion: "1" }).render(withVs([VS]));
+    parseProm(text);
+    const r = Bun.spawnSync(["promtool", "check", "metrics"], {
+      stdin: new TextEncoder().encode(text),
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    expect({ code: r.exitCode, out: `${r.stdout}${r.stderr}` }).toEqual({ code: 0, out: "" });
+  },
+);
