@@ -10,16 +10,6 @@
 import type { Model } from "../config/model.ts";
 import { realWeight } from "../core/check/file.ts";
 import {
-  type CheckerState,
-  dueChecker,
-  initialChecker,
-  nextDeadline,
-  resultChecker,
-  startChecker,
-  suspendedChecker,
-} from "../core/check/machine.ts";
-import { MinHeap } from "../core/heap.ts";
-import {
   type DesiredOptions,
   desiredTable,
   type Health,
@@ -36,7 +26,8 @@ import {
 import { applyOps, diff, type Op } from "../core/ipvs/diff.ts";
 import { destKey, serviceKey, type Table } from "../core/ipvs/table.ts";
 import type { CheckProbeResult } from "../io/check-tcp.ts";
-import { buildCheckers, type CheckerDef } from "./ipvs-checkers.ts";
+import { type CheckerRun, CheckerSet, type Settled } from "./ipvs-checker-set.ts";
+import { buildCheckers } from "./ipvs-checkers.ts";
 import { buildFileChecks, type FileCheckDef, FileChecks } from "./ipvs-file-checks.ts";
 import type {
   IpvsHostIo,
@@ -57,23 +48,11 @@ export type {
   RsHealth,
 } from "./ipvs-host-types.ts";
 
-interface Running {
-  /** Replaced on reload when the block is unchanged (its indexes may move). */
-  def: CheckerDef;
-  state: CheckerState;
-  lastReason?: string;
-  lastOk?: boolean;
-  lastLatencyMs?: number;
-  lastAtMs?: number;
-  /** misc_dynamic: the weight the last exit status set (check_misc.c cur_weight). */
-  dynWeight?: number | undefined;
-}
-
 /** Ops handed to applyMany at a time (Ipvs.batch sends 64 per datagram). */
 const SEND_CHUNK = 64;
 
 export class IpvsHost {
-  private checkers: Running[];
+  private readonly checkers: CheckerSet;
   private quorum: QuorumState = INITIAL_QUORUM_STATE;
   private current: Table = { services: [] };
   private readonly owned = new Set<string>();
@@ -83,45 +62,37 @@ export class IpvsHost {
   /** The first reconcile after start is summarised in one line, as keepalived is quiet then. */
   private programmed = false;
   private running = false;
-  private armedAt: number | undefined;
   private files: FileChecks;
-  /** Waiting checkers by due time; an entry whose state is no longer the checker's is stale. */
-  private readonly queue = new MinHeap<{ c: Running; state: CheckerState }>();
-  /** The checkers of each real server ("vi|ri"), and each VS's index, rebuilt with the model. */
-  private byRs = new Map<string, Running[]>();
+  /** Each virtual server's index, rebuilt with the model. */
   private vsIndex = new Map<unknown, number>();
-  private live = new Set<Running>();
 
   constructor(
     private model: Model,
     private readonly io: IpvsHostIo,
     private readonly log: IpvsHostLog,
-    private readonly nowMs: () => number,
+    nowMs: () => number,
     private readonly opts: IpvsHostOptions = {},
   ) {
     const { defs, notes } = buildCheckers(model);
     for (const n of notes) log.warn(n);
-    this.checkers = defs.map((def) => ({ def, state: initialChecker(def.timing) }));
+    this.checkers = new CheckerSet(
+      defs,
+      io,
+      nowMs,
+      () => this.suspendedVs(),
+      (x) => this.onSettled(x),
+    );
     this.files = this.fileChecks(model, new Map());
-    this.index();
+    this.vsIndex = new Map(model.virtual_server.map((vs, i) => [vs, i]));
   }
 
-  private index(): void {
-    this.byRs = new Map();
-    for (const c of this.checkers) {
-      const k = `${c.def.vsIndex}|${c.def.rsIndex}`;
-      const list = this.byRs.get(k);
-      if (list) list.push(c);
-      else this.byRs.set(k, [c]);
-    }
-    this.vsIndex = new Map(this.model.virtual_server.map((vs, i) => [vs, i]));
-    this.live = new Set(this.checkers);
-  }
-
-  /** Queue a checker at its deadline, if it is waiting for one. */
-  private enqueue(c: Running): void {
-    const d = nextDeadline(c.state);
-    if (d !== null) this.queue.push(d, { c, state: c.state });
+  /** ha_suspend: the virtual servers whose checkers are held now. */
+  private suspendedVs(): ReadonlySet<number> {
+    return new Set(
+      this.model.virtual_server.flatMap((vs, vi) =>
+        isSuspended(this.model, vs, this.vrrp) ? [vi] : [],
+      ),
+    );
   }
 
   private fileChecks(model: Model, values: Map<string, number>): FileChecks {
@@ -136,22 +107,15 @@ export class IpvsHost {
     // files before anything runs, so their first values are the start state, not events.
     this.files.start();
     this.running = true;
-    const now = this.nowMs();
-    for (const c of this.checkers) {
-      c.state = startChecker(c.def.timing, now, c.def.timing.warmupMs > 0 ? this.io.random() : 0);
-      this.enqueue(c);
-    }
+    this.checkers.start();
     this.eachRs((vs, rs, vi, ri) => this.alive.set(rsKey(vs, rs), this.rsUp(vi, ri, rs)));
     this.reconcile();
-    this.arm();
   }
 
   /** Stop the checkers and, unless told otherwise, remove the services we own. */
   stop(): void {
     this.running = false;
-    this.io.schedule(undefined, () => {});
-    this.armedAt = undefined;
-    this.queue.clear();
+    this.checkers.stop();
     this.files.stop();
     // ipwrapper.c clear_service_rs: an omega VS runs its live servers' down notifiers.
     this.eachRs((vs, rs, vi, ri) => {
@@ -180,39 +144,22 @@ export class IpvsHost {
    * Services the old configuration owned and the new one drops are removed.
    */
   reload(model: Model): void {
-    const old = new Map(this.checkers.map((c) => [c.def.key, c]));
     const { defs, notes } = buildCheckers(model);
     for (const n of notes) this.log.warn(n);
-    const now = this.nowMs();
     this.model = model;
+    this.vsIndex = new Map(model.virtual_server.map((vs, i) => [vs, i]));
     this.files.stop();
     // The files' last values carry over, so re-reading an unchanged file changes nothing.
     this.files = this.fileChecks(model, this.files.values);
     if (this.running) this.files.start();
-    this.checkers = defs.map((def) => {
-      const was = old.get(def.key);
-      if (was && sameTiming(was.def, def)) {
-        // The same object, so that a probe in flight lands on the carried checker.
-        was.def = def;
-        return was;
-      }
-      const fresh = initialChecker(def.timing);
-      const rand = def.timing.warmupMs > 0 ? this.io.random() : 0;
-      return { def, state: this.running ? startChecker(def.timing, now, rand) : fresh };
-    });
-    this.index();
-    this.queue.clear();
-    for (const c of this.checkers) this.enqueue(c);
+    this.checkers.replace(defs);
     const alive = new Map<string, boolean>();
     this.eachRs((vs, rs, vi, ri) =>
       alive.set(rsKey(vs, rs), this.alive.get(rsKey(vs, rs)) ?? this.rsUp(vi, ri, rs)),
     );
     this.alive.clear();
     for (const [k, v] of alive) this.alive.set(k, v);
-    if (!this.running) return;
-    this.reconcile();
-    this.armedAt = undefined;
-    this.arm();
+    if (this.running) this.reconcile();
   }
 
   /** Recompute and apply now (a VRRP state change under ha_suspend calls this). */
@@ -278,8 +225,8 @@ export class IpvsHost {
     };
   }
 
-  private checkersOf(vi: number, ri: number): readonly Running[] {
-    return this.byRs.get(`${vi}|${ri}`) ?? [];
+  private checkersOf(vi: number, ri: number): readonly CheckerRun[] {
+    return this.checkers.of(vi, ri);
   }
 
   /**
@@ -383,65 +330,8 @@ export class IpvsHost {
     return svc?.dests.find((x) => destKey(x) === destKey(op.dest))?.weight;
   }
 
-  private arm(): void {
-    if (!this.running) return;
-    // Drop stale heads: a checker whose state moved on since it was queued.
-    for (let top = this.queue.peek(); top && top.c.state !== top.state; top = this.queue.peek())
-      this.queue.pop();
-    const next = this.queue.peekKey();
-    if (next === this.armedAt) return;
-    this.armedAt = next;
-    this.io.schedule(next, () => {
-      this.armedAt = undefined;
-      this.onTimer();
-      this.arm();
-    });
-  }
-
-  private onTimer(): void {
-    if (!this.running) return;
-    const now = this.nowMs();
-    const suspended = new Set(
-      this.model.virtual_server.flatMap((vs, vi) =>
-        isSuspended(this.model, vs, this.vrrp) ? [vi] : [],
-      ),
-    );
-    while ((this.queue.peekKey() ?? Number.POSITIVE_INFINITY) <= now) {
-      const e = this.queue.pop();
-      const c = e?.c;
-      if (!c || c.state !== e.state || !this.live.has(c)) continue;
-      if (suspended.has(c.def.vsIndex)) {
-        c.state = suspendedChecker(c.def.timing, c.state, now);
-        this.enqueue(c);
-        continue;
-      }
-      const out = dueChecker(c.state, now);
-      c.state = out.state;
-      if (out.probe === undefined) {
-        this.enqueue(c);
-        continue;
-      }
-      const spec = c.def.probe(out.probe.urlIndex);
-      const started = c.state;
-      void this.io.probe(spec).then((res) => {
-        // A reload or stop replaced this checker's run: the result is stale.
-        if (!this.running || c.state !== started || !this.live.has(c)) return;
-        this.onResult(c, res);
-        this.arm();
-      });
-    }
-  }
-
-  private onResult(c: Running, res: CheckProbeResult): void {
-    const now = this.nowMs();
-    const before = c.state;
-    const out = resultChecker(c.def.timing, c.state, now, res.ok);
-    c.state = out.state;
-    this.enqueue(c);
-    c.lastOk = res.ok;
-    c.lastLatencyMs = res.latencyMs;
-    c.lastAtMs = now;
-    if (res.reason !== undefined) c.lastReason = res.reason;
+  /** A probe's outcome, judged: log it, follow misc_dynamic, act on a changed verdict. */
+  private onSettled({ c, res, out, before }: Settled): void {
     const changed = out.changed === true;
     const verdict = {
       ...(out.report !== undefined ? { report: out.report } : {}),
@@ -497,7 +387,7 @@ export class IpvsHost {
    * configured weight back, a failure that brings the checker down clears it. True when the
    * weight moved.
    */
-  private noteWeight(c: Running, res: CheckProbeResult, isUp: boolean): boolean {
+  private noteWeight(c: CheckerRun, res: CheckProbeResult, isUp: boolean): boolean {
     const before = c.dynWeight;
     if (res.ok) c.dynWeight = res.weight;
     else if (!isUp) c.dynWeight = undefined;
@@ -507,8 +397,4 @@ export class IpvsHost {
 
 function rsKey(vs: VsInput, rs: RsInput): string {
   return `${vsId(vs)}|${rsId(rs)}`;
-}
-
-function sameTiming(a: CheckerDef, b: CheckerDef): boolean {
-  return JSON.stringify(a.timing) === JSON.stringify(b.timing) && a.type === b.type;
 }
