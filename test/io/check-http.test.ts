@@ -7,20 +7,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer as createTlsServer, type TLSSocket } from "node:tls";
 import {
-  type CheckerState,
-  type CheckerTiming,
-  dueChecker,
-  nextDeadline,
-  resultChecker,
-  startChecker,
-} from "../../src/core/check/machine.ts";
-import {
   buildRequest,
   type HttpCheckSpec,
   probeHttpGet,
   statusAccepted,
 } from "../../src/io/check-http.ts";
+import { driveChecker, expectTimeoutKeepsLoop } from "../helpers/checker-drive.ts";
 import { missing } from "../helpers/env.ts";
+import { closedTcpPort } from "../helpers/loopback.ts";
 
 const md5 = (s: string | Buffer) => createHash("md5").update(s).digest("hex");
 
@@ -193,15 +187,10 @@ describe("HTTP_GET probe against a raw server", () => {
   });
   test("timeout: a server that accepts and never answers; the loop keeps running", async () => {
     raw.behaviour = { kind: "silent" };
-    let ticks = 0;
-    const timer = setInterval(() => ticks++, 10);
-    const r = await probeHttpGet(spec(raw.port, { connectTimeoutMs: 300 }));
-    clearInterval(timer);
-    expect(r.ok).toBe(false);
-    expect(r.reason).toContain("timeout");
-    expect(r.latencyMs).toBeGreaterThanOrEqual(290);
-    expect(r.latencyMs).toBeLessThan(1000);
-    expect(ticks).toBeGreaterThanOrEqual(15);
+    await expectTimeoutKeepsLoop(
+      () => probeHttpGet(spec(raw.port, { connectTimeoutMs: 300 })),
+      "timeout",
+    );
   });
   test("a body trickling forever is cut by the whole-probe bound", async () => {
     raw.behaviour = { kind: "trickle" };
@@ -217,40 +206,21 @@ describe("HTTP_GET probe against a raw server", () => {
     expect(r.reason).toContain("larger");
   });
   test("connection refused", async () => {
-    const s = createServer();
-    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-    const port = (s.address() as { port: number }).port;
-    await new Promise<void>((r) => s.close(() => r()));
-    const r = await probeHttpGet(spec(port));
+    const r = await probeHttpGet(spec(await closedTcpPort()));
     expect(r.ok).toBe(false);
     expect(r.reason).toContain("ECONNREFUSED");
   });
   test("retries counted by the machine: retry 1, a failing URL is fetched twice, then down", async () => {
     raw.behaviour = { kind: "respond", status: 200, body: "" };
-    const timing: CheckerTiming = {
-      kind: "http",
-      delayLoopMs: 100,
-      delayBeforeRetryMs: 10,
-      retry: 1,
-      warmupMs: 0,
-      alpha: false,
-    };
-    let now = 0;
-    let state: CheckerState = startChecker(timing, now, 0);
-    const reports: string[] = [];
-    const step = async (status: number) => {
-      raw.behaviour = { kind: "respond", status, body: "" };
-      now = nextDeadline(state) ?? now;
-      const due = dueChecker(state, now);
-      const r = await probeHttpGet(spec(raw.port));
-      const out = resultChecker(timing, due.state, now, r.ok);
-      if (out.report) reports.push(out.report);
-      state = out.state;
-    };
     const before = raw.requests.length;
-    await step(200);
-    await step(500);
-    await step(500);
+    const { reports } = await driveChecker(
+      { kind: "http", delayLoopMs: 100, delayBeforeRetryMs: 10, retry: 1 },
+      [200, 500, 500],
+      async (status) => {
+        raw.behaviour = { kind: "respond", status, body: "" };
+        return (await probeHttpGet(spec(raw.port))).ok;
+      },
+    );
     expect(raw.requests.length - before).toBe(3);
     expect(reports).toEqual(["up", "down"]);
   });

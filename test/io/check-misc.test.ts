@@ -1,15 +1,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { realpathSync } from "node:fs";
-import {
-  type CheckerState,
-  type CheckerTiming,
-  dueChecker,
-  nextDeadline,
-  resultChecker,
-  startChecker,
-} from "../../src/core/check/machine.ts";
 import { judgeMiscExit, probeMisc } from "../../src/io/check-misc.ts";
 import { type ScriptLog, ScriptRunner } from "../../src/io/script-runner.ts";
+import { driveChecker, whileTicking } from "../helpers/checker-drive.ts";
 
 const SH = realpathSync("/bin/sh");
 const lines: string[] = [];
@@ -63,11 +56,10 @@ describe("MISC_CHECK probe with real scripts", () => {
     expect(w).toMatchObject({ ok: true, weight: 5 });
   });
   test("misc_timeout: a hanging script is killed and down, the loop keeps running", async () => {
-    let ticks = 0;
-    const timer = setInterval(() => ticks++, 10);
     const t0 = performance.now();
-    const r = await probeMisc({ runner, script: sh("sleep 30"), timeoutMs: 300, dynamic: false });
-    clearInterval(timer);
+    const { result: r, ticks } = await whileTicking(() =>
+      probeMisc({ runner, script: sh("sleep 30"), timeoutMs: 300, dynamic: false }),
+    );
     expect(r.ok).toBe(false);
     expect(r.reason).toBe("timed out");
     expect(performance.now() - t0).toBeGreaterThanOrEqual(290);
@@ -84,25 +76,13 @@ describe("MISC_CHECK probe with real scripts", () => {
     expect(r.ok).toBe(false);
   });
   test("retries counted by the machine: retry 1 → two runs before down", async () => {
-    const timing: CheckerTiming = {
-      kind: "misc",
-      delayLoopMs: 100,
-      delayBeforeRetryMs: 10,
-      retry: 1,
-      warmupMs: 0,
-      alpha: false,
-    };
-    let now = 0;
-    let state: CheckerState = startChecker(timing, now, 0);
-    const reports: string[] = [];
-    for (const body of ["exit 0", "exit 1", "exit 1"]) {
-      now = nextDeadline(state) ?? now;
-      const due = dueChecker(state, now);
-      const r = await probeMisc({ runner, script: sh(body), timeoutMs: 5000, dynamic: false });
-      const out = resultChecker(timing, due.state, now + 1, r.ok);
-      if (out.report) reports.push(out.report);
-      state = out.state;
-    }
+    const { state, reports } = await driveChecker(
+      { kind: "misc", delayLoopMs: 100, delayBeforeRetryMs: 10, retry: 1 },
+      ["exit 0", "exit 1", "exit 1"],
+      async (body) =>
+        (await probeMisc({ runner, script: sh(body), timeoutMs: 5000, dynamic: false })).ok,
+      { probeTookMs: 1 },
+    );
     expect(reports).toEqual(["up", "down"]);
     expect(state.attempts).toBe(3);
   });

@@ -1,14 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  type CheckerState,
-  type CheckerTiming,
-  dueChecker,
-  nextDeadline,
-  resultChecker,
-  startChecker,
-} from "../../src/core/check/machine.ts";
 import { probePing } from "../../src/io/check-ping.ts";
 import type { CheckProbeResult } from "../../src/io/check-tcp.ts";
+import { driveChecker } from "../helpers/checker-drive.ts";
 import { missing, REPO, run } from "../helpers/env.ts";
 import { Netns } from "../helpers/netns.ts";
 
@@ -41,26 +34,12 @@ describe("PING_CHECK probe on loopback", () => {
   });
 
   test.skipIf(skip)(`driven by the machine: retry 1 spent on one missed echo${why}`, async () => {
-    const timing: CheckerTiming = {
-      kind: "tcp",
-      delayLoopMs: 50,
-      delayBeforeRetryMs: 5,
-      retry: 1,
-      warmupMs: 0,
-      alpha: false,
-    };
-    let now = 0;
-    let state: CheckerState = startChecker(timing, now, 0);
-    const reports: string[] = [];
     // 192.0.2.1 from the root namespace would leave the machine: "down" is a bad address here
-    for (const host of ["127.0.0.1", "not-an-ip", "127.0.0.1", "not-an-ip", "not-an-ip"]) {
-      now = nextDeadline(state) ?? now;
-      const due = dueChecker(state, now);
-      const r = await probePing({ host, connectTimeoutMs: 500 });
-      const out = resultChecker(timing, due.state, now, r.ok);
-      if (out.report) reports.push(out.report);
-      state = out.state;
-    }
+    const { state, reports } = await driveChecker(
+      { kind: "tcp", delayLoopMs: 50, delayBeforeRetryMs: 5, retry: 1 },
+      ["127.0.0.1", "not-an-ip", "127.0.0.1", "not-an-ip", "not-an-ip"],
+      async (host) => (await probePing({ host, connectTimeoutMs: 500 })).ok,
+    );
     expect(reports).toEqual(["up", "down"]);
     expect(state.attempts).toBe(5);
   });

@@ -1,52 +1,18 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { connect, createServer, type Server, type Socket } from "node:net";
-import {
-  type CheckerState,
-  type CheckerTiming,
-  dueChecker,
-  nextDeadline,
-  resultChecker,
-  startChecker,
-} from "../../src/core/check/machine.ts";
+import { connect, type Socket } from "node:net";
 import { probeTcp } from "../../src/io/check-tcp.ts";
+import { driveChecker, expectTimeoutKeepsLoop } from "../helpers/checker-drive.ts";
 import { missing } from "../helpers/env.ts";
+import { closedTcpPort, listenTcp, type TcpListener } from "../helpers/loopback.ts";
 
 const noPython = missing({ commands: ["python3"] });
 
-/** A TCP server on 127.0.0.1 port 0 that counts the connections it accepts. */
-async function listen(
-  onConn?: (s: Socket) => void,
-): Promise<{ server: Server; port: number; accepted: () => number }> {
-  let n = 0;
-  const held: Socket[] = [];
-  const server = createServer((s) => {
-    n++;
-    held.push(s);
-    s.on("error", () => {});
-    onConn?.(s);
-  });
-  server.on("close", () => {
-    for (const s of held) s.destroy();
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const addr = server.address();
-  if (addr === null || typeof addr === "string") throw new Error("no port");
-  return { server, port: addr.port, accepted: () => n };
-}
-
-/** A port nothing listens on: bind one, note it, close it. */
-async function closedPort(): Promise<number> {
-  const { server, port } = await listen();
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
 describe("TCP_CHECK probe", () => {
-  let up: Awaited<ReturnType<typeof listen>>;
+  let up: TcpListener;
   beforeAll(async () => {
-    up = await listen();
+    up = await listenTcp();
   });
-  afterAll(() => up.server.close());
+  afterAll(() => up.close());
 
   test("up: a listening port connects", async () => {
     const before = up.accepted();
@@ -61,7 +27,7 @@ describe("TCP_CHECK probe", () => {
   });
 
   test("down: connection refused is a failure with a reason", async () => {
-    const port = await closedPort();
+    const port = await closedTcpPort();
     const r = await probeTcp({ host: "127.0.0.1", port, connectTimeoutMs: 2000 });
     expect(r.ok).toBe(false);
     expect(r.reason).toContain("ECONNREFUSED");
@@ -69,10 +35,10 @@ describe("TCP_CHECK probe", () => {
 
   test("bindto / bind_port: the source address and port are used", async () => {
     let seen: { addr?: string; port?: number } = {};
-    const srv = await listen((s) => {
+    const srv = await listenTcp((s) => {
       seen = { addr: s.remoteAddress ?? "", port: s.remotePort ?? 0 };
     });
-    const bindPort = await closedPort();
+    const bindPort = await closedTcpPort();
     const r = await probeTcp({
       host: "127.0.0.1",
       port: srv.port,
@@ -110,16 +76,14 @@ describe("TCP_CHECK probe", () => {
           const r = await probeTcpKeep(port, 200, fillers);
           if (!r) break;
         }
-        let ticks = 0;
-        const timer = setInterval(() => ticks++, 10);
-        const r = await probeTcp({ host: "127.0.0.1", port, connectTimeoutMs: 300 });
-        clearInterval(timer);
-        for (const f of fillers) f.destroy();
-        expect(r.ok).toBe(false);
-        expect(r.reason).toContain("timeout");
-        expect(r.latencyMs).toBeGreaterThanOrEqual(290);
-        expect(r.latencyMs).toBeLessThan(1000);
-        expect(ticks).toBeGreaterThanOrEqual(15);
+        try {
+          await expectTimeoutKeepsLoop(
+            () => probeTcp({ host: "127.0.0.1", port, connectTimeoutMs: 300 }),
+            "timeout",
+          );
+        } finally {
+          for (const f of fillers) f.destroy();
+        }
       } finally {
         py.kill();
         await py.exited;
@@ -150,30 +114,14 @@ function probeTcpKeep(port: number, timeoutMs: number, keep: Socket[]): Promise<
 
 describe("TCP_CHECK probe driven by the machine", () => {
   test("retry 2: after an up, a dead server is probed 3 times before the verdict goes down", async () => {
-    const live = await listen();
-    const dead = await closedPort();
-    const timing: CheckerTiming = {
-      kind: "tcp",
-      delayLoopMs: 50,
-      delayBeforeRetryMs: 5,
-      retry: 2,
-      warmupMs: 0,
-      alpha: false,
-    };
-    // a virtual clock, so the test runs the real probe but does not wait for the delays
-    let now = 0;
-    let state: CheckerState = startChecker(timing, now, 0);
-    const reports: string[] = [];
-    for (const port of [live.port, dead, dead, dead]) {
-      now = nextDeadline(state) ?? now;
-      const due = dueChecker(state, now);
-      expect(due.probe).toBeDefined();
-      const r = await probeTcp({ host: "127.0.0.1", port, connectTimeoutMs: 1000 });
-      const out = resultChecker(timing, due.state, now, r.ok);
-      if (out.report) reports.push(out.report);
-      state = out.state;
-    }
-    live.server.close();
+    const live = await listenTcp();
+    const dead = await closedTcpPort();
+    const { state, reports } = await driveChecker(
+      { kind: "tcp", delayLoopMs: 50, delayBeforeRetryMs: 5, retry: 2 },
+      [live.port, dead, dead, dead],
+      async (port) => (await probeTcp({ host: "127.0.0.1", port, connectTimeoutMs: 1000 })).ok,
+    );
+    await live.close();
     expect(state.attempts).toBe(4);
     expect(reports).toEqual(["up", "down"]);
     expect(state.isUp).toBe(false);

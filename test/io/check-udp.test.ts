@@ -1,19 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import {
-  type CheckerState,
-  type CheckerTiming,
-  dueChecker,
-  nextDeadline,
-  resultChecker,
-  startChecker,
-} from "../../src/core/check/machine.ts";
-import {
   defaultUdpPayload,
   parseHexPattern,
   probeUdp,
   udpReplyMismatch,
 } from "../../src/io/check-udp.ts";
+import { driveChecker, whileTicking } from "../helpers/checker-drive.ts";
+import { closedUdpPort } from "../helpers/loopback.ts";
 
 interface Server {
   sock: Socket;
@@ -36,13 +30,6 @@ async function serve(
   });
   await new Promise<void>((r) => sock.bind(0, family === "udp4" ? "127.0.0.1" : "::1", r));
   return { sock, port: sock.address().port, seen };
-}
-
-/** A port nothing listens on: bind one, note it, close it. */
-async function closedPort(): Promise<number> {
-  const s = await serve(() => undefined);
-  await new Promise<void>((r) => s.sock.close(r));
-  return s.port;
 }
 
 const bytes = (...b: number[]) => Uint8Array.from(b);
@@ -134,7 +121,7 @@ describe("UDP_CHECK probe", () => {
   });
 
   test("refused: ICMP port unreachable fails the probe", async () => {
-    const port = await closedPort();
+    const port = await closedUdpPort();
     const r = await probeUdp({ host: "127.0.0.1", port, connectTimeoutMs: 2000 });
     expect(r.ok).toBe(false);
     expect(r.reason).toContain("ECONNREFUSED");
@@ -142,16 +129,12 @@ describe("UDP_CHECK probe", () => {
   });
 
   test("silence: success without require_reply, failure with it; the loop keeps running", async () => {
-    let ticks = 0;
-    const timer = setInterval(() => ticks++, 10);
-    const quiet = await probeUdp({ host: "127.0.0.1", port: silent.port, connectTimeoutMs: 300 });
-    const strict = await probeUdp({
-      host: "127.0.0.1",
-      port: silent.port,
-      connectTimeoutMs: 300,
-      requireReply: true,
-    });
-    clearInterval(timer);
+    const base = { host: "127.0.0.1", port: silent.port, connectTimeoutMs: 300 } as const;
+    const { result, ticks } = await whileTicking(async () => ({
+      quiet: await probeUdp(base),
+      strict: await probeUdp({ ...base, requireReply: true }),
+    }));
+    const { quiet, strict } = result;
     expect(quiet.ok).toBe(true);
     expect(quiet.latencyMs).toBeGreaterThanOrEqual(290);
     expect(strict.ok).toBe(false);
@@ -161,7 +144,7 @@ describe("UDP_CHECK probe", () => {
   });
 
   test("bindto / bind_port are the source of the datagram", async () => {
-    const bindPort = await closedPort();
+    const bindPort = await closedUdpPort();
     const r = await probeUdp({
       host: "127.0.0.1",
       port: echo.port,
@@ -189,33 +172,18 @@ describe("UDP_CHECK probe", () => {
   });
 
   test("driven by the machine: retry 1 after an up takes two failures to go down", async () => {
-    const dead = await closedPort();
-    const timing: CheckerTiming = {
-      kind: "tcp",
-      delayLoopMs: 50,
-      delayBeforeRetryMs: 5,
-      retry: 1,
-      warmupMs: 0,
-      alpha: false,
-    };
-    let now = 0;
-    let state: CheckerState = startChecker(timing, now, 0);
-    const reports: string[] = [];
-    for (const port of [echo.port, dead, dead]) {
-      now = nextDeadline(state) ?? now;
-      const due = dueChecker(state, now);
-      expect(due.probe).toBeDefined();
-      const r = await probeUdp({
-        host: "127.0.0.1",
-        port,
-        connectTimeoutMs: 1000,
-        requireReply: true,
-      });
-      const out = resultChecker(timing, due.state, now, r.ok);
-      if (out.report) reports.push(out.report);
-      state = out.state;
-      if (port === dead && state.isUp) expect(state.retryIt).toBe(1);
-    }
+    const dead = await closedUdpPort();
+    const probe = { host: "127.0.0.1", connectTimeoutMs: 1000, requireReply: true } as const;
+    const { state, reports } = await driveChecker(
+      { kind: "tcp", delayLoopMs: 50, delayBeforeRetryMs: 5, retry: 1 },
+      [echo.port, dead, dead],
+      async (port) => (await probeUdp({ ...probe, port })).ok,
+      {
+        afterStep: (port, st) => {
+          if (port === dead && st.isUp) expect(st.retryIt).toBe(1);
+        },
+      },
+    );
     expect(state.attempts).toBe(3);
     expect(reports).toEqual(["up", "down"]);
   });
