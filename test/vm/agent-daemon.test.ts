@@ -7,7 +7,6 @@
  * AGENT_BINARY=path runs another build than dist/agent.
  */
 import { beforeAll, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
 import { missing } from "../helpers/env.ts";
 import { AGENT, ensureAgentBinary } from "../helpers/lab.ts";
 import {
@@ -19,11 +18,13 @@ import {
   statusDisagreements,
 } from "./agent-daemon.ts";
 import {
-  goldenPath,
+  goldenCompare,
+  goldenMatch,
   guestSetupProblem,
   hasServices,
   listConfigs,
   parseConsole,
+  runOutline,
 } from "./keepalived-tables.ts";
 
 const agent = process.env.AGENT_BINARY ?? AGENT;
@@ -139,22 +140,12 @@ test.skipIf(whyNoGuest !== undefined)(
       `agent daemon tables: ${names.length} configs in ${run.wallMs.toFixed(0)} ms; ` +
         run.captures.map((c) => `${c.name} ready ${c.readyMs} stop ${c.stopMs}`).join(", "),
     );
-    if (run.exitCode !== 0 || run.captures.length !== names.length)
-      console.log(run.console, run.stderr);
-    expect(run.exitCode).toBe(0);
-    expect(run.captures.map((c) => c.name)).toEqual(names);
-    const results = run.captures.map((c) => {
-      const path = goldenPath(c.name);
-      const want = existsSync(path) ? readFileSync(path, "utf8") : "(missing)\n";
-      return {
-        name: c.name,
-        error: c.error,
-        identical: c.table === want,
-        differences: lineDiff(want, c.table),
-        status: statusDisagreements(run.status[c.name] ?? "", c.table),
-        leftover: hasServices(c.afterStop),
-      };
-    });
+    expect(runOutline(run, names)).toEqual({ exitCode: 0, names });
+    const results = run.captures.map((c) => ({
+      ...goldenCompare(c),
+      status: statusDisagreements(run.status[c.name] ?? "", c.table),
+      leftover: hasServices(c.afterStop),
+    }));
     for (const r of results)
       if (r.error || !r.identical || r.status.length > 0 || r.leftover) {
         const log = run.captures.find((c) => c.name === r.name)?.log ?? "";
@@ -164,10 +155,7 @@ test.skipIf(whyNoGuest !== undefined)(
       }
     expect(results).toEqual(
       names.map((name) => ({
-        name,
-        error: undefined,
-        identical: true,
-        differences: [],
+        ...goldenMatch(name),
         status: [],
         leftover: false,
       })),

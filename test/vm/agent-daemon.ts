@@ -11,87 +11,39 @@
  * config's optional `# ready-table: REGEX`, then until the table has not changed for
  * STABLE_MS; capture the four views, then `agent status --json` (section @@STATUS); SIGTERM;
  * record what is left. The compiled binary dlopens libnl (native/libnl.ts, libnl-genl.ts),
- * which ipvs-vm.sh's ldd-based copy cannot see: libnlFiles() hands those in by path.
+ * which ipvs-vm.sh's ldd-based copy cannot see: guest-run.ts agentFiles() hands them in.
  *
  *   ./node_modules/.bin/bun test/vm/agent-daemon.ts [names…] [--agent PATH]
  */
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { lineDiff } from "./agent-tables.ts";
-import { libnlFiles } from "./agent-traffic.ts";
+import { agentFiles, bootGuest, configFiles, configLoop, tableGuestPrelude } from "./guest-run.ts";
 import {
   type CaptureRun,
   CONFIG_DIR,
-  guestScript,
+  lineDiff,
   listConfigs,
   parseConsole,
   READY_BOUND_MS,
-  STABLE_MS,
-  VM_SCRIPT,
 } from "./keepalived-tables.ts";
 
-/** The guest's /run.sh: keepalived-tables.ts's network setup, then the agent per config. */
+/** The guest's /run.sh: keepalived-tables.ts's network setup and loop, with the agent. */
 export function daemonGuestScript(): string {
-  const ka = guestScript();
-  const loop = ka.indexOf("for conf in");
-  if (loop < 0) throw new Error("keepalived-tables.ts guestScript() changed shape");
-  return `${ka.slice(0, loop)}for conf in /cfg/*.conf; do
-  name=$(basename "$conf" .conf)
-  ipvsadm -C; ipvsadm --set 900 120 300
-  log=/tmp/$name.log
-  rm -f /run/a.sock
-  t0=$(now_ms); deadline=$((t0 + ${READY_BOUND_MS})); err=""
-  /bin/agent run --config "$conf" --control /run/a.sock >"$log" 2>&1 &
-  apid=$!
-  until grep -q 'started from' "$log"; do
-    kill -0 $apid 2>/dev/null || { err="the agent exited before it started"; break; }
-    [ "$(now_ms)" -lt $deadline ] || { err="no 'started from' within ${READY_BOUND_MS} ms"; break; }
-    sleep 0.05
-  done
-  ready=$(sed -n 's/^# ready-table: //p' "$conf")
-  if [ -z "$err" ] && [ -n "$ready" ]; then
-    until ipvsadm -Ln | grep -Eq -- "$ready"; do
-      [ "$(now_ms)" -lt $deadline ] || { err="ready-table never matched: $ready"; break; }
-      sleep 0.05
-    done
-  fi
-  prev=""; since=$(now_ms)
-  while [ -z "$err" ]; do
-    cur=$(ipvsadm -Ln --sort)
-    if [ "$cur" != "$prev" ]; then prev=$cur; since=$(now_ms); fi
-    [ $(( $(now_ms) - since )) -lt ${STABLE_MS} ] || break
-    [ "$(now_ms)" -lt $deadline ] || { err="table still changing after ${READY_BOUND_MS} ms"; break; }
-    sleep 0.1
-  done
-  ready_ms=$(( $(now_ms) - t0 ))
-  printf '\\n@@BEGIN %s\\n@@TABLE\\n' "$name"
-  ipvsadm -Ln --sort
-  printf '@@THRESHOLDS\\n'
-  ipvsadm -Ln --thresholds
-  printf '@@TIMEOUT\\n'
-  ipvsadm -Ln --timeout
-  printf '@@SAVE\\n'
-  ipvsadm -Sn
-  # A blank line first: parseConsole ends a section at the next "\\n@@", and -Sn may print
+  return `${tableGuestPrelude()}${configLoop({
+    pidVar: "apid",
+    prepare: "  rm -f /run/a.sock\n",
+    start: '/bin/agent run --config "$conf" --control /run/a.sock',
+    started: "started from",
+    exitedEarly: "the agent exited before it started",
+    notStarted: `no 'started from' within ${READY_BOUND_MS} ms`,
+    afterCapture: `  # A blank line first: parseConsole ends a section at the next "\\n@@", and -Sn may print
   # nothing (normalizeTable drops the blank line again).
   printf '\\n@@STATUS\\n'
   /bin/agent status --json --control /run/a.sock 2>&1
-  t1=$(now_ms)
-  kill -TERM $apid 2>/dev/null
-  for _ in $(seq 1 200); do kill -0 $apid 2>/dev/null || break; sleep 0.05; done
-  if kill -0 $apid 2>/dev/null; then err="\${err:+$err; }no exit within 10 s of SIGTERM"; kill -KILL $apid; fi
-  wait $apid 2>/dev/null; arc=$?
-  [ "$arc" = 0 ] || err="\${err:+$err; }exit status $arc after SIGTERM"
-  stop_ms=$(( $(now_ms) - t1 ))
-  printf '\\n@@AFTER_STOP\\n'
-  ipvsadm -Ln
-  printf '@@LOG\\n'
-  cat "$log"
-  printf '@@END rc=0 ready_ms=%s stop_ms=%s%s\\n' "$ready_ms" "$stop_ms" "\${err:+ error=$err}"
-done
-`;
+`,
+    checkExit: true,
+  })}`;
 }
 
 /** The @@STATUS section of each config's block (the `agent status --json` output), by name. */
@@ -119,47 +71,14 @@ export async function captureDaemonTables(
   agent: string,
   opts: { timeoutS?: number } = {},
 ): Promise<DaemonRun> {
-  const dir = mkdtempSync(join(tmpdir(), "agent-daemon-"));
-  try {
-    const cfg = join(dir, "cfg");
-    Bun.spawnSync(["mkdir", "-p", cfg]);
-    for (const n of names)
-      writeFileSync(join(cfg, `${n}.conf`), readFileSync(join(CONFIG_DIR, `${n}.conf`)));
-    const script = join(dir, "run.sh");
-    writeFileSync(script, daemonGuestScript());
-    const t0 = performance.now();
-    const proc = Bun.spawn(
-      [
-        "bash",
-        VM_SCRIPT,
-        "--mem",
-        "1024",
-        "--timeout",
-        String(opts.timeoutS ?? 120),
-        script,
-        `${agent}:/bin/agent`,
-        ...libnlFiles(),
-        `${cfg}:/cfg`,
-      ],
-      { stdout: "pipe", stderr: "pipe" },
-    );
-    const [out, err, code] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ]);
-    const wallMs = performance.now() - t0;
-    return {
-      captures: parseConsole(out),
-      status: parseStatus(out),
-      exitCode: code,
-      wallMs,
-      console: out,
-      stderr: err,
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const run = await bootGuest({
+    tmpPrefix: "agent-daemon-",
+    script: daemonGuestScript(),
+    memMb: 1024,
+    timeoutS: opts.timeoutS ?? 120,
+    files: (dir) => [...agentFiles(agent), configFiles(dir, names)],
+  });
+  return { captures: parseConsole(run.console), status: parseStatus(run.console), ...run };
 }
 
 /** One service of an `ipvsadm -Ln` listing: "TCP 192.0.2.10:80", "FWM 42"; dests by address. */

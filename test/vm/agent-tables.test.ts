@@ -6,16 +6,17 @@
  * the test and is printed as a line diff. One guest boot covers every config.
  */
 import { expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { missing } from "../helpers/env.ts";
-import { captureAgentTables, downServers, guestHealth, lineDiff } from "./agent-tables.ts";
+import { captureAgentTables, downServers, guestHealth } from "./agent-tables.ts";
 import {
   CONFIG_DIR,
-  goldenPath,
+  goldenCompare,
+  goldenMatch,
   guestSetupProblem,
   hasServices,
   listConfigs,
+  runOutline,
 } from "./keepalived-tables.ts";
 
 const whyNoGuest =
@@ -50,32 +51,19 @@ test.skipIf(whyNoGuest !== undefined)(
     const names = listConfigs();
     const run = await captureAgentTables(names, { timeoutS: 100 });
     console.log(`agent tables: ${names.length} configs in ${run.wallMs.toFixed(0)} ms`);
-    if (run.exitCode !== 0 || run.captures.length !== names.length)
-      console.log(run.console, run.stderr);
-    expect(run.exitCode).toBe(0);
-    expect(run.captures.map((c) => c.name)).toEqual(names);
-    const results = run.captures.map((c) => {
-      const path = goldenPath(c.name);
-      const want = existsSync(path) ? readFileSync(path, "utf8") : "(missing)\n";
-      return {
-        name: c.name,
-        error: c.error,
-        identical: c.table === want,
-        differences: lineDiff(want, c.table),
-        // Ops a second reconcile finds right after the first (agent-tables.ts logs them).
-        again: c.log.split("\n").filter((l) => l.startsWith("again: ")),
-        leftover: hasServices(c.afterStop),
-      };
-    });
+    expect(runOutline(run, names)).toEqual({ exitCode: 0, names });
+    const results = run.captures.map((c) => ({
+      ...goldenCompare(c),
+      // Ops a second reconcile finds right after the first (agent-tables.ts logs them).
+      again: c.log.split("\n").filter((l) => l.startsWith("again: ")),
+      leftover: hasServices(c.afterStop),
+    }));
     for (const r of results)
       if (r.error || !r.identical || r.again.length > 0)
         console.log(`${r.name}: ${r.error ?? ""}\n${[...r.differences, ...r.again].join("\n")}`);
     expect(results).toEqual(
       names.map((name) => ({
-        name,
-        error: undefined,
-        identical: true,
-        differences: [],
+        ...goldenMatch(name),
         again: [],
         leftover: false,
       })),

@@ -21,8 +21,7 @@
  *   ./node_modules/.bin/bun test/vm/agent-tables.ts nat tun    only these
  *   (inside the guest) bun test/vm/agent-tables.ts --guest /cfg
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.ts";
 import { desiredTable, type Health, type RsInput } from "../../src/core/ipvs/desired.ts";
@@ -30,16 +29,8 @@ import { diff, type Op } from "../../src/core/ipvs/diff.ts";
 import { sortTable, type Table } from "../../src/core/ipvs/table.ts";
 import { fromWire, toWireDest, toWireService } from "../../src/core/ipvs/wire.ts";
 import { Ipvs } from "../../src/io/ipvs.ts";
-import {
-  type CaptureRun,
-  CONFIG_DIR,
-  guestScript,
-  listConfigs,
-  parseConsole,
-  VM_SCRIPT,
-} from "./keepalived-tables.ts";
-
-const REPO = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+import { bootGuest, bunAppFiles, configFiles, tableGuestPrelude } from "./guest-run.ts";
+import { type CaptureRun, lineDiff, listConfigs, parseConsole } from "./keepalived-tables.ts";
 
 /** keepalived's checker keywords inside a real_server block (reference §6; check/check_*.c). */
 const CHECKERS = [
@@ -203,10 +194,7 @@ function guestMain(dir: string): number {
 
 /** The guest's /run.sh: keepalived-tables.ts's network setup, then one Bun process. */
 export function agentGuestScript(): string {
-  const ka = guestScript();
-  const loop = ka.indexOf("for conf in");
-  if (loop < 0) throw new Error("keepalived-tables.ts guestScript() changed shape");
-  return `${ka.slice(0, loop)}cd /app && /bin/bun test/vm/agent-tables.ts --guest /cfg\n`;
+  return `${tableGuestPrelude()}cd /app && /bin/bun test/vm/agent-tables.ts --guest /cfg\n`;
 }
 
 /** Boot the guest once and capture the tables the agent programs for `names`. */
@@ -214,43 +202,14 @@ export async function captureAgentTables(
   names: string[],
   opts: { timeoutS?: number } = {},
 ): Promise<CaptureRun> {
-  const dir = mkdtempSync(join(tmpdir(), "agent-tables-"));
-  try {
-    const cfg = join(dir, "cfg");
-    Bun.spawnSync(["mkdir", "-p", cfg]);
-    for (const n of names)
-      writeFileSync(join(cfg, `${n}.conf`), readFileSync(join(CONFIG_DIR, `${n}.conf`)));
-    const script = join(dir, "run.sh");
-    writeFileSync(script, agentGuestScript());
-    const t0 = performance.now();
-    const proc = Bun.spawn(
-      [
-        "bash",
-        VM_SCRIPT,
-        "--mem",
-        "1024",
-        "--timeout",
-        String(opts.timeoutS ?? 120),
-        script,
-        `${process.execPath}:/bin/bun`,
-        `${REPO}/src:/app/src`,
-        `${REPO}/native:/app/native`,
-        `${REPO}/test/vm:/app/test/vm`,
-        `${REPO}/node_modules/smol-toml:/app/node_modules/smol-toml`,
-        `${cfg}:/cfg`,
-      ],
-      { stdout: "pipe", stderr: "pipe" },
-    );
-    const [out, err, code] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ]);
-    const wallMs = performance.now() - t0;
-    return { captures: parseConsole(out), exitCode: code, wallMs, console: out, stderr: err };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const run = await bootGuest({
+    tmpPrefix: "agent-tables-",
+    script: agentGuestScript(),
+    memMb: 1024,
+    timeoutS: opts.timeoutS ?? 120,
+    files: (dir) => [...bunAppFiles(["smol-toml"]), configFiles(dir, names)],
+  });
+  return { captures: parseConsole(run.console), ...run };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -269,12 +228,4 @@ async function main(argv: string[]): Promise<number> {
 
 if (import.meta.main) process.exit(await main(process.argv.slice(2)));
 
-/** Lines only in `want` (-) or only in `got` (+), for a readable failure. */
-export function lineDiff(want: string, got: string): string[] {
-  const w = want.split("\n");
-  const g = got.split("\n");
-  return [
-    ...w.filter((l) => !g.includes(l)).map((l) => `- ${l}`),
-    ...g.filter((l) => !w.includes(l)).map((l) => `+ ${l}`),
-  ];
-}
+export { lineDiff };

@@ -22,10 +22,9 @@
  *   @@SECTION <name> … @@ENDSECTION                       status JSON, tables, logs
  *   @@STOP rc=<exit status> ms=<SIGTERM to exit>
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { VM_SCRIPT } from "./keepalived-tables.ts";
+import { agentFiles, bootGuest, type GuestRun, NOW_MS_SH } from "./guest-run.ts";
 
 export const VIP = "192.0.2.100";
 export const VPORT = 80;
@@ -96,8 +95,7 @@ done
 export function trafficGuestScript(): string {
   const [a1, a2, a3] = Object.values(REAL_SERVERS);
   return `set -u
-now_ms() { local t=\${EPOCHREALTIME/./}; echo $((t / 1000)); }
-say() { printf '@@%s\\n' "$*"; }
+${NOW_MS_SH}say() { printf '@@%s\\n' "$*"; }
 section() { printf '@@SECTION %s\\n' "$1"; shift; "$@" 2>&1; printf '@@ENDSECTION\\n'; }
 # wait_for LABEL BOUND_MS COMMAND…: poll COMMAND every 50 ms until it succeeds or the bound passes
 wait_for() {
@@ -254,33 +252,22 @@ export function tally(bodies: readonly string[]): Record<string, number> {
   return n;
 }
 
-export interface TrafficRun {
+export interface TrafficRun extends GuestRun {
   report: TrafficReport;
-  exitCode: number;
-  wallMs: number;
-  console: string;
-  stderr: string;
 }
 
-/** The sonames native/libnl.ts and native/libnl-genl.ts dlopen. */
-export const LIBNL_SONAMES = ["libnl-3.so.200", "libnl-genl-3.so.200", "libnl-route-3.so.200"];
-
-/**
- * ipvs-vm.sh FILE specs (SRC:DST) that put each dlopen'd libnl where this host's loader finds
- * it (ldconfig's cache; Debian's multiarch directory if the cache does not say), at the same
- * path in the guest, whose loader searches the same built-in directories.
- */
-export function libnlFiles(): string[] {
-  const cache = Bun.spawnSync(["ldconfig", "-p"], { stdout: "pipe", stderr: "ignore" });
-  const listed = cache.stdout.toString();
-  return LIBNL_SONAMES.map((so) => {
-    const m = new RegExp(
-      `^\\s*${so.replace(/\./g, "\\.")} \\(libc6,x86-64[^)]*\\) => (\\S+)$`,
-      "m",
-    ).exec(listed);
-    const path = m?.[1] ?? join("/lib/x86_64-linux-gnu", so);
-    return `${path}:${path}`;
-  });
+/** The guest's inputs in `dir`: /cfg/traffic.conf and /etc/agent (scripts, rs3's bodies). */
+function trafficInputs(dir: string): string[] {
+  const cfg = join(dir, "cfg");
+  const etc = join(dir, "etc");
+  mkdirSync(cfg);
+  mkdirSync(etc, { mode: 0o755 });
+  writeFileSync(join(cfg, "traffic.conf"), trafficConfig());
+  writeFileSync(join(etc, "notify.sh"), NOTIFY_SH, { mode: 0o755 });
+  writeFileSync(join(etc, "fifo-reader.sh"), FIFO_READER_SH, { mode: 0o755 });
+  writeFileSync(join(etc, "healthy"), HEALTHY_BODY);
+  writeFileSync(join(etc, "sick"), SICK_BODY);
+  return [`${cfg}:/cfg`, `${etc}:/etc/agent`];
 }
 
 /** Boot the guest once and run the scenario with the compiled agent `agent`. */
@@ -288,46 +275,14 @@ export async function runTraffic(
   agent: string,
   opts: { timeoutS?: number } = {},
 ): Promise<TrafficRun> {
-  const dir = mkdtempSync(join(tmpdir(), "agent-traffic-"));
-  try {
-    const cfg = join(dir, "cfg");
-    const etc = join(dir, "etc");
-    mkdirSync(cfg);
-    mkdirSync(etc, { mode: 0o755 });
-    writeFileSync(join(cfg, "traffic.conf"), trafficConfig());
-    writeFileSync(join(etc, "notify.sh"), NOTIFY_SH, { mode: 0o755 });
-    writeFileSync(join(etc, "fifo-reader.sh"), FIFO_READER_SH, { mode: 0o755 });
-    writeFileSync(join(etc, "healthy"), HEALTHY_BODY);
-    writeFileSync(join(etc, "sick"), SICK_BODY);
-    const script = join(dir, "run.sh");
-    writeFileSync(script, trafficGuestScript());
-    const t0 = performance.now();
-    const proc = Bun.spawn(
-      [
-        "bash",
-        VM_SCRIPT,
-        "--mem",
-        "1024",
-        "--timeout",
-        String(opts.timeoutS ?? 120),
-        script,
-        `${agent}:/bin/agent`,
-        ...libnlFiles(),
-        `${cfg}:/cfg`,
-        `${etc}:/etc/agent`,
-      ],
-      { stdout: "pipe", stderr: "pipe" },
-    );
-    const [out, err, code] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ]);
-    const wallMs = performance.now() - t0;
-    return { report: parseTraffic(out), exitCode: code, wallMs, console: out, stderr: err };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const run = await bootGuest({
+    tmpPrefix: "agent-traffic-",
+    script: trafficGuestScript(),
+    memMb: 1024,
+    timeoutS: opts.timeoutS ?? 120,
+    files: (dir) => [...agentFiles(agent), ...trafficInputs(dir)],
+  });
+  return { report: parseTraffic(run.console), ...run };
 }
 
 if (import.meta.main) {

@@ -19,9 +19,6 @@
  *           ./node_modules/.bin/bun test/vm/ipvs-counters.ts --capture   and the raw dumps (hex)
  *   (guest) bun test/vm/ipvs-counters.ts --guest [--capture]
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { GenlSocket } from "../../native/libnl-genl.ts";
 import {
   encodeRequest,
@@ -38,9 +35,7 @@ import {
 } from "../../src/core/ipvs/types.ts";
 import { Ipvs } from "../../src/io/ipvs.ts";
 import { type IpvsCounterTable, readCounters } from "../../src/io/ipvs-counters.ts";
-import { VM_SCRIPT } from "./keepalived-tables.ts";
-
-const REPO = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+import { bootGuest, bunAppFiles, type GuestRun } from "./guest-run.ts";
 
 export const VIP = "192.0.2.1";
 export const RS = "198.51.100.1";
@@ -320,53 +315,26 @@ cd /app && /bin/bun test/vm/ipvs-counters.ts --guest${capture ? " --capture" : "
 `;
 }
 
-export interface HostRun {
+export interface HostRun extends GuestRun {
   result?: GuestResult;
-  exitCode: number;
-  wallMs: number;
-  console: string;
-  stderr: string;
 }
 
 /** Boot the guest once and run guestMain in it. */
 export async function runGuest(
   opts: { timeoutS?: number; capture?: boolean } = {},
 ): Promise<HostRun> {
-  const dir = mkdtempSync(join(tmpdir(), "ipvs-counters-"));
-  try {
-    const script = join(dir, "run.sh");
-    writeFileSync(script, guestScript(opts.capture));
-    const t0 = performance.now();
-    const proc = Bun.spawn(
-      [
-        "bash",
-        VM_SCRIPT,
-        "--mem",
-        "1024",
-        "--timeout",
-        String(opts.timeoutS ?? 60),
-        script,
-        `${process.execPath}:/bin/bun`,
-        `${REPO}/src:/app/src`,
-        `${REPO}/native:/app/native`,
-        `${REPO}/test/vm:/app/test/vm`,
-      ],
-      { stdout: "pipe", stderr: "pipe" },
-    );
-    const [out, err, code] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ]);
-    const wallMs = performance.now() - t0;
-    const line = out.split("\n").find((l) => l.startsWith("IPVS_COUNTERS "));
-    const result = line
-      ? (JSON.parse(line.slice("IPVS_COUNTERS ".length)) as GuestResult)
-      : undefined;
-    return { ...(result ? { result } : {}), exitCode: code, wallMs, console: out, stderr: err };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const run = await bootGuest({
+    tmpPrefix: "ipvs-counters-",
+    script: guestScript(opts.capture),
+    memMb: 1024,
+    timeoutS: opts.timeoutS ?? 60,
+    files: () => bunAppFiles(),
+  });
+  const line = run.console.split("\n").find((l) => l.startsWith("IPVS_COUNTERS "));
+  const result = line
+    ? (JSON.parse(line.slice("IPVS_COUNTERS ".length)) as GuestResult)
+    : undefined;
+  return { ...(result ? { result } : {}), ...run };
 }
 
 if (import.meta.main) {

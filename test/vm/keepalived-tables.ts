@@ -18,19 +18,25 @@
  *   ./node_modules/.bin/bun test/vm/keepalived-tables.ts nat tun    only these
  *   ./node_modules/.bin/bun test/vm/keepalived-tables.ts --check    compare, write nothing
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import {
+  bootGuest,
+  CONFIG_DIR,
+  configFiles,
+  configLoop,
+  type GuestRun,
+  READY_BOUND_MS,
+  STABLE_MS,
+  tableGuestPrelude,
+  VM_SCRIPT,
+} from "./guest-run.ts";
+
+export { CONFIG_DIR, READY_BOUND_MS, STABLE_MS, VM_SCRIPT };
 
 const HERE = new URL(".", import.meta.url).pathname.replace(/\/$/, "");
-export const CONFIG_DIR = join(HERE, "ipvs-configs");
 export const TABLE_DIR = join(HERE, "ipvs-tables");
-export const VM_SCRIPT = join(HERE, "ipvs-vm.sh");
 export const KEEPALIVED = "/usr/sbin/keepalived";
-/** The table must stay unchanged this long (polled every 100 ms) before it is captured. */
-export const STABLE_MS = 1000;
-/** Per config: Startup complete + ready-table + stability must happen within this bound. */
-export const READY_BOUND_MS = 20_000;
 
 /** The config names (file stems) in `dir`, sorted. */
 export function listConfigs(dir: string = CONFIG_DIR): string[] {
@@ -128,77 +134,22 @@ export function parseConsole(out: string): Capture[] {
 }
 
 /**
- * The guest's /run.sh: configs in /cfg, keepalived at /usr/sbin/keepalived. Real servers are
- * on a local route (198.51.100.0/24 and 2001:db8:1::/64 on lo), so a TCP_CHECK to a port
- * nobody listens on fails at once with RST instead of a connect timeout.
+ * The guest's /run.sh: configs in /cfg, keepalived at /usr/sbin/keepalived, checker process
+ * only (-C), in the foreground (-n), detailed log to the console, not syslog (-l -D -G).
  */
 export function guestScript(): string {
-  return `set -u
-now_ms() { local t=\${EPOCHREALTIME/./}; echo $((t / 1000)); }
-ip link add dummy0 type dummy && ip link set dummy0 up
-ip addr add 192.0.2.1/24 dev dummy0
-ip -6 addr add 2001:db8::1/64 dev dummy0 nodad || echo "warning: no IPv6 on dummy0"
-ip route add local 198.51.100.0/24 dev lo
-ip -6 route add local 2001:db8:1::/64 dev lo || echo "warning: no IPv6 local route"
-for conf in /cfg/*.conf; do
-  name=$(basename "$conf" .conf)
-  ipvsadm -C; ipvsadm --set 900 120 300
-  log=/tmp/$name.log
-  t0=$(now_ms); deadline=$((t0 + ${READY_BOUND_MS})); err=""
-  /usr/sbin/keepalived -n -l -D -G -C -f "$conf" -p "/run/k-$name.pid" -c "/run/c-$name.pid" >"$log" 2>&1 &
-  kpid=$!
-  until grep -q 'Startup complete' "$log"; do
-    kill -0 $kpid 2>/dev/null || { err="keepalived exited before Startup complete"; break; }
-    [ "$(now_ms)" -lt $deadline ] || { err="no Startup complete within ${READY_BOUND_MS} ms"; break; }
-    sleep 0.05
-  done
-  ready=$(sed -n 's/^# ready-table: //p' "$conf")
-  if [ -z "$err" ] && [ -n "$ready" ]; then
-    until ipvsadm -Ln | grep -Eq -- "$ready"; do
-      [ "$(now_ms)" -lt $deadline ] || { err="ready-table never matched: $ready"; break; }
-      sleep 0.05
-    done
-  fi
-  prev=""; since=$(now_ms)
-  while [ -z "$err" ]; do
-    cur=$(ipvsadm -Ln --sort)
-    if [ "$cur" != "$prev" ]; then prev=$cur; since=$(now_ms); fi
-    [ $(( $(now_ms) - since )) -lt ${STABLE_MS} ] || break
-    [ "$(now_ms)" -lt $deadline ] || { err="table still changing after ${READY_BOUND_MS} ms"; break; }
-    sleep 0.1
-  done
-  ready_ms=$(( $(now_ms) - t0 ))
-  printf '\\n@@BEGIN %s\\n@@TABLE\\n' "$name"
-  ipvsadm -Ln --sort
-  printf '@@THRESHOLDS\\n'
-  ipvsadm -Ln --thresholds
-  printf '@@TIMEOUT\\n'
-  ipvsadm -Ln --timeout
-  printf '@@SAVE\\n'
-  ipvsadm -Sn
-  t1=$(now_ms)
-  kill -TERM $kpid 2>/dev/null
-  for _ in $(seq 1 200); do kill -0 $kpid 2>/dev/null || break; sleep 0.05; done
-  if kill -0 $kpid 2>/dev/null; then err="\${err:+$err; }no exit within 10 s of SIGTERM"; kill -KILL $kpid; fi
-  wait $kpid 2>/dev/null
-  stop_ms=$(( $(now_ms) - t1 ))
-  printf '@@AFTER_STOP\\n'
-  ipvsadm -Ln
-  printf '@@LOG\\n'
-  cat "$log"
-  printf '@@END rc=0 ready_ms=%s stop_ms=%s%s\\n' "$ready_ms" "$stop_ms" "\${err:+ error=$err}"
-done
-`;
+  return `${tableGuestPrelude()}${configLoop({
+    pidVar: "kpid",
+    start:
+      '/usr/sbin/keepalived -n -l -D -G -C -f "$conf" -p "/run/k-$name.pid" -c "/run/c-$name.pid"',
+    started: "Startup complete",
+    exitedEarly: "keepalived exited before Startup complete",
+    notStarted: `no Startup complete within ${READY_BOUND_MS} ms`,
+  })}`;
 }
 
-export interface CaptureRun {
+export interface CaptureRun extends GuestRun {
   captures: Capture[];
-  /** ipvs-vm.sh's exit status (the guest script's, or 124 on timeout). */
-  exitCode: number;
-  /** Whole boot + all configs + poweroff. */
-  wallMs: number;
-  console: string;
-  stderr: string;
 }
 
 /** Boot the guest once and capture the tables keepalived programs for `names`. */
@@ -206,37 +157,61 @@ export async function captureTables(
   names: string[],
   opts: { timeoutS?: number; keepalived?: string } = {},
 ): Promise<CaptureRun> {
-  const dir = mkdtempSync(join(tmpdir(), "keepalived-tables-"));
-  try {
-    const cfg = join(dir, "cfg");
-    Bun.spawnSync(["mkdir", "-p", cfg]);
-    for (const n of names)
-      writeFileSync(join(cfg, `${n}.conf`), readFileSync(join(CONFIG_DIR, `${n}.conf`)));
-    const script = join(dir, "run.sh");
-    writeFileSync(script, guestScript());
-    const t0 = performance.now();
-    const proc = Bun.spawn(
-      [
-        "bash",
-        VM_SCRIPT,
-        "--timeout",
-        String(opts.timeoutS ?? 150),
-        script,
-        `${opts.keepalived ?? KEEPALIVED}:/usr/sbin/keepalived`,
-        `${cfg}:/cfg`,
-      ],
-      { stdout: "pipe", stderr: "pipe" },
-    );
-    const [out, err, code] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ]);
-    const wallMs = performance.now() - t0;
-    return { captures: parseConsole(out), exitCode: code, wallMs, console: out, stderr: err };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const run = await bootGuest({
+    tmpPrefix: "keepalived-tables-",
+    script: guestScript(),
+    timeoutS: opts.timeoutS ?? 150,
+    files: (dir) => [
+      `${opts.keepalived ?? KEEPALIVED}:/usr/sbin/keepalived`,
+      configFiles(dir, names),
+    ],
+  });
+  return { captures: parseConsole(run.console), ...run };
+}
+
+/** Lines only in `want` (-) or only in `got` (+), for a readable failure. */
+export function lineDiff(want: string, got: string): string[] {
+  const w = want.split("\n");
+  const g = got.split("\n");
+  return [
+    ...w.filter((l) => !g.includes(l)).map((l) => `- ${l}`),
+    ...g.filter((l) => !w.includes(l)).map((l) => `+ ${l}`),
+  ];
+}
+
+/** A capture against its golden file: whether it is identical, else the differing lines. */
+export function goldenCompare(c: Capture): {
+  name: string;
+  error: string | undefined;
+  identical: boolean;
+  differences: string[];
+} {
+  const path = goldenPath(c.name);
+  const want = existsSync(path) ? readFileSync(path, "utf8") : "(missing)\n";
+  return {
+    name: c.name,
+    error: c.error,
+    identical: c.table === want,
+    differences: lineDiff(want, c.table),
+  };
+}
+
+/** goldenCompare's verdict for a capture identical to its golden file. */
+export function goldenMatch(name: string): ReturnType<typeof goldenCompare> {
+  return { name, error: undefined, identical: true, differences: [] };
+}
+
+/**
+ * The guest's exit status and the configs it reported, in order, for one expect(); prints the
+ * console when either is off (the reason is usually there).
+ */
+export function runOutline(
+  run: CaptureRun,
+  names: readonly string[],
+): { exitCode: number; names: string[] } {
+  const got = run.captures.map((c) => c.name);
+  if (run.exitCode !== 0 || got.length !== names.length) console.log(run.console, run.stderr);
+  return { exitCode: run.exitCode, names: got };
 }
 
 /** Why the guest cannot be prepared here (packages, kernel download), or undefined. */
