@@ -63,8 +63,9 @@ export class IpvsHost {
   private programmed = false;
   private running = false;
   private files: FileChecks;
-  /** Each virtual server's index, rebuilt with the model. */
+  /** Each virtual server's and real server's index, rebuilt with the model. */
   private vsIndex = new Map<unknown, number>();
+  private rsIndex = new Map<unknown, number>();
 
   constructor(
     private model: Model,
@@ -83,7 +84,14 @@ export class IpvsHost {
       (x) => this.onSettled(x),
     );
     this.files = this.fileChecks(model, new Map());
+    this.indexModel(model);
+  }
+
+  private indexModel(model: Model): void {
     this.vsIndex = new Map(model.virtual_server.map((vs, i) => [vs, i]));
+    this.rsIndex = new Map(
+      model.virtual_server.flatMap((vs) => vs.real_server.map((rs, i) => [rs, i])),
+    );
   }
 
   /** ha_suspend: the virtual servers whose checkers are held now. */
@@ -147,7 +155,7 @@ export class IpvsHost {
     const { defs, notes } = buildCheckers(model);
     for (const n of notes) this.log.warn(n);
     this.model = model;
-    this.vsIndex = new Map(model.virtual_server.map((vs, i) => [vs, i]));
+    this.indexModel(model);
     this.files.stop();
     // The files' last values carry over, so re-reading an unchanged file changes nothing.
     this.files = this.fileChecks(model, this.files.values);
@@ -236,7 +244,7 @@ export class IpvsHost {
    */
   private readonly weightOf = (vs: VsInput, rs: RsInput): number | undefined => {
     const vi = this.vsIndex.get(vs) ?? -1;
-    const ri = vs.real_server.indexOf(rs);
+    const ri = this.rsIndex.get(rs) ?? -1;
     let delta = this.files.weightDelta(vi, ri);
     for (const c of this.checkersOf(vi, ri))
       if (c.dynWeight !== undefined) delta = (delta ?? 0) + c.dynWeight - rs.weight;
@@ -253,7 +261,7 @@ export class IpvsHost {
 
   private readonly healthOf = (vs: VsInput, rs: RsInput): Health => {
     const vi = this.vsIndex.get(vs) ?? -1;
-    const ri = vs.real_server.indexOf(rs);
+    const ri = this.rsIndex.get(rs) ?? -1;
     return this.rsUp(vi, ri, rs) ? "up" : "down";
   };
 

@@ -13,6 +13,7 @@ import { vsId } from "../core/ipvs/desired.ts";
 import { parseIp } from "../core/net/ip.ts";
 import {
   type AlertEvent,
+  CHECKER_KINDS,
   type CheckerKind,
   type LvsProtocol,
   type RealServerRef,
@@ -42,17 +43,8 @@ interface RsNotify {
   readonly smtp_alert?: boolean;
 }
 
-const CHECKER_KINDS: readonly string[] = [
-  "TCP_CHECK",
-  "UDP_CHECK",
-  "PING_CHECK",
-  "DNS_CHECK",
-  "HTTP_GET",
-  "SSL_GET",
-  "SMTP_CHECK",
-  "MISC_CHECK",
-  "BFD_CHECK",
-];
+const isCheckerKind = (k: string): k is CheckerKind =>
+  (CHECKER_KINDS as readonly string[]).includes(k);
 
 /**
  * check_data.c validate_check_config: an address VS without `protocol` is UDP (the
@@ -104,13 +96,13 @@ export function ipvsNotifier(
       io.lvs(rsFifoLine(r, v, up));
       if (n.smtp_alert !== true) return;
       if (e.stopping) io.alert({ kind: "real-server-removed", rs: r, vs: v, stopping: true });
-      else if (e.checker !== undefined && CHECKER_KINDS.includes(e.checker))
+      else if (e.checker !== undefined && isCheckerKind(e.checker))
         io.alert({
           kind: "real-server",
           rs: r,
           vs: v,
           outcome: {
-            checker: e.checker as CheckerKind,
+            checker: e.checker,
             up,
             ...(e.timedOut ? { timedOut: true } : {}),
             ...(e.detail !== undefined ? { detail: e.detail } : {}),

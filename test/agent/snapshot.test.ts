@@ -6,7 +6,7 @@
  * the configured password.
  */
 import { describe, expect, test } from "bun:test";
-import { snapshot } from "../../src/agent/snapshot.ts";
+import { COUNTER_NAMES, snapshot } from "../../src/agent/snapshot.ts";
 import type { StatusDoc, StatusInstance } from "../../src/agent/status-types.ts";
 import { type Schema, SchemaError, validate } from "../helpers/json-schema.ts";
 import {
@@ -67,26 +67,7 @@ function goodDoc(): Record<string, unknown> {
               fault: false,
             },
           ],
-          counters: Object.fromEntries(
-            [
-              "advert_rcvd",
-              "advert_sent",
-              "become_master",
-              "release_master",
-              "packet_len_err",
-              "advert_interval_err",
-              "ip_ttl_err",
-              "invalid_type_rcvd",
-              "addr_list_err",
-              "invalid_authtype",
-              "authtype_mismatch",
-              "auth_failure",
-              "pri_zero_rcvd",
-              "pri_zero_sent",
-              "chk_err",
-              "vers_err",
-            ].map((k) => [k, 0]),
-          ),
+          counters: Object.fromEntries(COUNTER_NAMES.map((k) => [k, 0])),
         },
       ],
       sync_groups: [],

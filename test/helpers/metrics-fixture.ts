@@ -3,30 +3,13 @@
  * instances — VI_1 MASTER on IPv4 with VIPs and every kind of tracker state, VI_6 BACKUP on
  * IPv6 holding nothing — with distinct counter values so a swapped mapping shows.
  */
+import { COUNTER_NAMES } from "../../src/agent/snapshot.ts";
 import type { StatusCounters, StatusDoc, StatusInstance } from "../../src/agent/status-types.ts";
 
 /** Distinct values per counter, so a swapped mapping shows. */
 export function counters(seed: number): StatusCounters {
-  const keys = [
-    "advert_rcvd",
-    "advert_sent",
-    "become_master",
-    "release_master",
-    "packet_len_err",
-    "advert_interval_err",
-    "ip_ttl_err",
-    "invalid_type_rcvd",
-    "addr_list_err",
-    "invalid_authtype",
-    "authtype_mismatch",
-    "auth_failure",
-    "pri_zero_rcvd",
-    "pri_zero_sent",
-    "chk_err",
-    "vers_err",
-  ] as const;
   return Object.fromEntries(
-    keys.map((k, n) => [k, seed * 100 + n + 1]),
+    COUNTER_NAMES.map((k, n) => [k, seed * 100 + n + 1]),
   ) as unknown as StatusCounters;
 }
 

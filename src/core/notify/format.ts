@@ -137,16 +137,18 @@ export function rsFifoLine(
 // SMTP alert texts (smtp.c smtp_alert and its callers).
 
 /** Checkers that mail on a real-server change, and the words each one uses. */
-export type CheckerKind =
-  | "TCP_CHECK"
-  | "UDP_CHECK"
-  | "PING_CHECK"
-  | "DNS_CHECK"
-  | "HTTP_GET"
-  | "SSL_GET"
-  | "SMTP_CHECK"
-  | "MISC_CHECK"
-  | "BFD_CHECK";
+export const CHECKER_KINDS = [
+  "TCP_CHECK",
+  "UDP_CHECK",
+  "PING_CHECK",
+  "DNS_CHECK",
+  "HTTP_GET",
+  "SSL_GET",
+  "SMTP_CHECK",
+  "MISC_CHECK",
+  "BFD_CHECK",
+] as const;
+export type CheckerKind = (typeof CHECKER_KINDS)[number];
 
 /** Why a checker changed state; `detail` feeds the texts that carry one. */
 export interface CheckerOutcome {
